@@ -1,0 +1,169 @@
+"""Command line: python -m panelsearch build | parse | search | compare | eval | bench.
+
+The library raises; this module turns errors into one line on stderr and an exit code
+(1: missing, stale or unreadable input; 2: bad usage).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_K, corpus_dir, index_dir
+from .errors import PanelsearchError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2
+        raise UsageError(f"{message} (see: python -m panelsearch {self.prog.split()[-1]} --help)")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="panelsearch", description="Search what a panel of experts said.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("build", help="build the index from the corpus folder")
+    p.add_argument("--corpus", type=Path, default=corpus_dir())
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--model", default=None, help="model name or local path (default all-MiniLM-L6-v2, bundled)")
+    p.add_argument("--if-stale", action="store_true", help="only build if the index is missing or stale")
+
+    p = sub.add_parser("parse", help="parse one document and print its questions and answers")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="search the index")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--batch", metavar="FILE", help="one query a line; '-' reads standard input")
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--corpus", type=Path, default=None, help="corpus to check freshness against")
+    p.add_argument("-k", type=_positive_int, default=DEFAULT_K, help="number of passages (default 5)")
+    p.add_argument("--speaker", action="append", default=None, help="only this speaker (repeatable)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("compare", help="each speaker's best passages, side by side")
+    p.add_argument("query")
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("-k", type=_positive_int, default=3)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except PanelsearchError as err:
+        print(f"panelsearch: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except OSError as err:
+        print(f"panelsearch: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("panelsearch: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_build(args) -> int:
+    from .embed import load_embedder, resolve_model
+    from .index import build_index, is_fresh
+
+    if args.if_stale and is_fresh(args.index, args.corpus, resolve_model(args.model)[0]):
+        print(f"index at {args.index} is up to date")
+        return 0
+    manifest = build_index(args.corpus, args.index, load_embedder(args.model))
+    print(f"built {args.index}: {manifest['passage_count']} passages from {len(manifest['corpus'])} "
+          f"document(s), model {manifest['model']}, {manifest['build_seconds']} s")
+    return 0
+
+
+def cmd_parse(args) -> int:
+    from .corpus import load_document
+
+    doc = load_document(args.file)
+    if args.json:
+        print(json.dumps(doc.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{doc.title} ({doc.source}): {len(doc.questions)} questions, speakers {', '.join(doc.speakers)}")
+    for q in doc.questions:
+        print(f"\nQ{q.number}. {q.text}")
+        for a in q.answers:
+            print(f"  {a.speaker}: {a.text}")
+    return 0
+
+
+def _searcher(args):
+    from .search import Searcher
+
+    return Searcher.load(args.index, corpus_dir=args.corpus)
+
+
+def _print_hits(hits, indent: str = "") -> None:
+    for h in hits:
+        print(f"{indent}{h.rank}. [{h.speaker}] Q{h.question_number}: {h.question}")
+        print(f"{indent}   {h.text}")
+        print(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.passage_id})")
+
+
+def _print_result(result) -> None:
+    print(f"Query: {result.query}")
+    if result.notice:
+        print(f"Note: {result.notice}")
+    if result.low_confidence:
+        print("The panel did not really cover this; the closest passages are below.")
+    _print_hits(result.hits)
+
+
+def cmd_search(args) -> int:
+    if (args.query is None) == (args.batch is None):
+        raise UsageError("give either a QUERY or --batch FILE")
+    if args.query is not None and not args.query.strip():
+        raise UsageError("the query is empty: type a question or a few words")
+    searcher = _searcher(args)
+    if args.query is not None:
+        result = searcher.query(args.query, args.k, args.speaker)
+        print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else "", end="\n" if args.json else "")
+        if not args.json:
+            _print_result(result)
+        return 0
+    source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+    with source:
+        queries = [line.strip() for line in source if line.strip()]
+    for n, q in enumerate(queries):
+        result = searcher.query(q, args.k, args.speaker)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            if n:
+                print()
+            _print_result(result)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    if not args.query.strip():
+        raise UsageError("the query is empty: type a question or a few words")
+    result = _searcher(args).compare(args.query, args.k)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    print(f"Query: {result.query}")
+    for speaker, hits in result.speakers.items():
+        print(f"\n== {speaker} ==")
+        _print_hits(hits, "  ")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare}

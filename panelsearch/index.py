@@ -1,0 +1,208 @@
+"""Index stage: passages + vectors -> a folder of plain files, and back.
+
+index/
+  manifest.json    model, dimension, counts, sha256 of each corpus file, build time, version
+  passages.jsonl   one passage per line, in FAISS row order
+  passages.faiss   FAISS inner-product index over normalised passage vectors (cosine)
+  questions.jsonl  one audience question per line
+  questions.npy    the questions' vectors, same row order
+
+A build writes a temporary sibling folder and swaps it in at the end, so an interrupted
+build leaves the previous index whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from . import __version__
+from .corpus import corpus_fingerprint, load_corpus
+from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
+from .models import Document, Passage
+from .passages import document_passages
+
+FORMAT_VERSION = 1
+FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy")
+REBUILD = "rebuild it with: python -m panelsearch build"
+
+
+def passage_embed_text(p: Passage) -> str:
+    """What gets embedded for a passage: its audience question gives the answer context."""
+    return f"{p.question}\n{p.text}"
+
+
+@dataclass
+class IndexData:
+    """Everything a Searcher needs, as loaded from an index folder."""
+
+    manifest: dict
+    passages: list[Passage]
+    index: faiss.Index
+    questions: list[dict]
+    question_vectors: np.ndarray
+
+
+def make_faiss(vectors: np.ndarray) -> faiss.Index:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def build_index(corpus_dir: Path, index_dir: Path, embedder) -> dict:
+    """Parse, split, embed and write the index; return its manifest.
+
+    Parsing happens before anything is written, so bad input leaves the index untouched.
+    """
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    started = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir)
+    docs = load_corpus(corpus_dir)
+    passages = [p for doc in docs for p in document_passages(doc)]
+    questions = [{"source": d.source, "title": d.title, "number": q.number, "question": q.text,
+                  "answers": [{"speaker": a.speaker, "text": a.text} for a in q.answers]}
+                 for d in docs for q in d.questions]
+    passage_vectors = embedder.encode([passage_embed_text(p) for p in passages])
+    question_vectors = embedder.encode([q["question"] for q in questions])
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "model": embedder.model_id,
+        "dimension": int(embedder.dim),
+        "passage_count": len(passages),
+        "question_count": len(questions),
+        "documents": [{"source": d.source, "title": d.title, "speakers": d.speakers,
+                       "questions": len(d.questions)} for d in docs],
+        "corpus_dir": str(corpus_dir.resolve()),
+        "corpus": fingerprint,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": 0.0,
+    }
+    write_index(index_dir, manifest, passages, passage_vectors, questions, question_vectors, started)
+    return manifest
+
+
+def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
+                questions: list[dict], question_vectors: np.ndarray, started: float) -> None:
+    """Write all files into a temporary folder beside index_dir, then swap it in."""
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    _recover(index_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    tmp.chmod(0o755)
+    try:
+        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+            for p in passages:
+                f.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+        with open(tmp / "questions.jsonl", "w", encoding="utf-8") as f:
+            for q in questions:
+                f.write(json.dumps(q, ensure_ascii=False) + "\n")
+        np.save(tmp / "questions.npy", np.ascontiguousarray(question_vectors, dtype=np.float32))
+        faiss.write_index(make_faiss(vectors), str(tmp / "passages.faiss"))
+        manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+        manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES if name != "manifest.json"}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for name in FILES:
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        _swap_in(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    old = index_dir.parent / f".{index_dir.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(tmp, index_dir)  # killed between the two renames? _recover() puts .old back
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(index_dir: Path) -> None:
+    """Put back the previous index if a build was killed between its two renames."""
+    old = index_dir.parent / f".{index_dir.name}.old"
+    if not index_dir.exists() and (old / "manifest.json").exists():
+        try:
+            os.rename(old, index_dir)
+        except OSError:
+            pass  # read-only place: load() will report the index missing
+
+
+def read_manifest(index_dir: Path) -> dict:
+    index_dir = Path(index_dir)
+    _recover(index_dir)
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CorruptIndexError(f"{path} is damaged ({err}); {REBUILD}") from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise CorruptIndexError(f"{path} is from another version of panelsearch; {REBUILD}")
+    return manifest
+
+
+def check_fresh(manifest: dict, corpus_dir: Path | None = None, model_id: str | None = None) -> None:
+    """Raise StaleIndexError if the corpus files or the model differ from what was built."""
+    if model_id is not None and manifest.get("model") != model_id:
+        raise StaleIndexError(f"index was built with model '{manifest.get('model')}', not '{model_id}'; "
+                              f"{REBUILD} --model {model_id}")
+    corpus_dir = Path(corpus_dir or manifest.get("corpus_dir", ""))
+    if not corpus_dir.is_dir():
+        return  # an index moved away from its corpus can still be searched
+    now = corpus_fingerprint(corpus_dir)
+    built = manifest.get("corpus", {})
+    if now != built:
+        changed = sorted(set(now) ^ set(built) | {n for n in now if n in built and now[n] != built[n]})
+        raise StaleIndexError(f"index is stale: corpus changed since it was built ({', '.join(changed)}); {REBUILD}")
+
+
+def load_index(index_dir: Path) -> IndexData:
+    """Read an index folder, checking that its files are whole and agree with each other."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    for name, size in manifest.get("files", {}).items():
+        path = index_dir / name
+        if not path.exists():
+            raise CorruptIndexError(f"index file missing: {path}; {REBUILD}")
+        if path.stat().st_size != size:
+            raise CorruptIndexError(f"index file {path} has {path.stat().st_size} bytes, expected {size} "
+                                    f"(truncated or replaced); {REBUILD}")
+    try:
+        passages = [Passage(**json.loads(line)) for line in
+                    (index_dir / "passages.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        questions = [json.loads(line) for line in
+                     (index_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        question_vectors = np.load(index_dir / "questions.npy", allow_pickle=False)
+        index = faiss.read_index(str(index_dir / "passages.faiss"))
+    except (OSError, ValueError, TypeError, RuntimeError, json.JSONDecodeError) as err:
+        raise CorruptIndexError(f"index at {index_dir} cannot be read ({str(err).splitlines()[0]}); {REBUILD}") from None
+    dim = manifest.get("dimension")
+    if index.d != dim or question_vectors.ndim != 2 or question_vectors.shape[1] != dim:
+        raise CorruptIndexError(f"index at {index_dir}: vectors have dimension {index.d}, manifest says {dim}; {REBUILD}")
+    if not (index.ntotal == len(passages) == manifest.get("passage_count")):
+        raise CorruptIndexError(f"index at {index_dir}: {index.ntotal} vectors but {len(passages)} passages "
+                                f"(manifest: {manifest.get('passage_count')}); {REBUILD}")
+    if len(questions) != question_vectors.shape[0]:
+        raise CorruptIndexError(f"index at {index_dir}: {len(questions)} questions but "
+                                f"{question_vectors.shape[0]} question vectors; {REBUILD}")
+    return IndexData(manifest, passages, index, questions, question_vectors)
+
+
+def is_fresh(index_dir: Path, corpus_dir: Path, model_id: str | None = None) -> bool:
+    try:
+        check_fresh(read_manifest(index_dir), corpus_dir, model_id)
+        return True
+    except (IndexMissingError, StaleIndexError, CorruptIndexError):
+        return False

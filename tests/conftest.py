@@ -1,0 +1,51 @@
+"""Shared fixtures: the real seed, the real bundled model, one index built per session."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "coproduction-qi-webinar-qa.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def seed_doc():
+    from panelsearch.parse import parse_file
+
+    return parse_file(SEED)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from panelsearch.embed import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, embedder):
+    """(corpus_dir, index_dir) of an index built once from the seed with the real model."""
+    from panelsearch.index import build_index
+
+    base = tmp_path_factory.mktemp("built")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    index = base / "index"
+    build_index(corpus, index, embedder)
+    return corpus, index
+
+
+@pytest.fixture(scope="session")
+def searcher(built_index, embedder):
+    from panelsearch.search import Searcher
+
+    corpus, index = built_index
+    return Searcher.load(index, embedder=embedder, corpus_dir=corpus)
