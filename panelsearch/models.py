@@ -76,7 +76,23 @@ class Hit:
     passage_id: str
     source: str
     position: int = 1
-    relevance: str = ""  # a label a person can read: "strong", "good", "weak"
+    relevance: str = ""  # a label a person can read: "strong match", "good match", ...
+    title: str = ""  # the source document's title
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class QuestionMatch:
+    """An audience question close to the query, for "the panel did not cover this, but..."."""
+
+    source: str
+    title: str
+    number: int
+    question: str
+    speakers: list[str]
+    score: float
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -87,13 +103,16 @@ class SearchResult:
     query: str
     low_confidence: bool
     hits: list[Hit] = field(default_factory=list)
-    notice: str = ""  # e.g. "query truncated to 256 tokens"
+    notice: str = ""  # e.g. "query truncated to the 256 tokens the model reads"
+    closest_questions: list[QuestionMatch] = field(default_factory=list)  # filled when low_confidence
 
     def to_json(self) -> dict:
         out = {"query": self.query, "low_confidence": self.low_confidence,
                "hits": [h.to_json() for h in self.hits]}
         if self.notice:
             out["notice"] = self.notice
+        if self.low_confidence:
+            out["closest_questions"] = [q.to_json() for q in self.closest_questions]
         return out
 
 

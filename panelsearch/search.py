@@ -1,6 +1,15 @@
-"""Search stage: a query -> ranked, speaker-attributed passages from a loaded index."""
+"""Search stage: a query -> ranked, speaker-attributed passages from a loaded index.
+
+The shipped pipeline ("hybrid") scores every focused passage by four channels and adds them:
+- dense: the query against the passage (embedded with its audience question in front);
+- answer: the query against the speaker's whole answer, so a passage shares its answer's context;
+- question: the query against the audience question alone;
+- bm25: word overlap, after repairing typos against the corpus vocabulary and expanding acronyms.
+"dense" and "bm25" alone are kept for the evaluation's side-by-side comparison.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -8,23 +17,57 @@ import numpy as np
 from .config import DEFAULT_K, MAX_K
 from .embed import load_embedder
 from .errors import CorruptIndexError, UsageError
+from .glossary import build_glossary
 from .index import IndexData, check_fresh, load_index
-from .models import CompareResult, Hit, Passage, SearchResult
+from .lexical import Lexicon, expand_acronyms
+from .models import CompareResult, Hit, Passage, QuestionMatch, SearchResult
 
-LOW_CONFIDENCE_BELOW = 0.35  # top dense cosine under this: the panel did not really cover it
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 0.4
+    answer: float = 0.3
+    question: float = 0.3
+    bm25: float = 0.25
+
+
+WEIGHTS = Weights()
+LOW_CONFIDENCE_BELOW = 0.35  # best dense similarity under this: the panel did not really cover it
 
 
 class Searcher:
-    """Searches one index. Thread-safe: search state is read-only after load."""
+    """Searches one index. Thread-safe: all state is read-only after load."""
 
     def __init__(self, data: IndexData, embedder):
         self.data = data
         self.manifest = data.manifest
         self.embedder = embedder
         self.passages: list[Passage] = data.passages
-        self.questions = data.questions
-        self.chunk_rows = np.array([i for i, p in enumerate(self.passages) if p.kind == "chunk"], dtype=np.int64)
+        self.questions: list[dict] = data.questions
+        self.titles = {d["source"]: d["title"] for d in self.manifest.get("documents", [])}
         self.speakers = sorted({p.speaker for p in self.passages})
+        self.vectors = data.index.reconstruct_n(0, data.index.ntotal) if data.index.ntotal else \
+            np.zeros((0, data.manifest["dimension"]), dtype=np.float32)
+
+        # Row bookkeeping: each chunk row knows its unit's whole-answer row and its question row.
+        q_row = {(q["source"], q["number"]): i for i, q in enumerate(self.questions)}
+        answer_row: dict[tuple, int] = {}
+        for i, p in enumerate(self.passages):
+            unit = (p.source, p.question_number, p.speaker)
+            if p.kind == "answer" or unit not in answer_row:
+                answer_row[unit] = i
+        self.chunk_rows = np.array([i for i, p in enumerate(self.passages) if p.kind == "chunk"], dtype=np.int64)
+        chunks = [self.passages[i] for i in self.chunk_rows]
+        self.chunk_answer_rows = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in chunks],
+                                          dtype=np.int64)
+        self.chunk_question_rows = np.array([q_row.get((p.source, p.question_number), 0) for p in chunks],
+                                            dtype=np.int64)
+        self.chunk_speakers = np.array([p.speaker for p in chunks], dtype=object)
+        corpus_texts = [q["question"] for q in self.questions] + [p.text for p in chunks]
+        self.glossary = build_glossary(corpus_texts, only_present=False)
+        self.lexicon = Lexicon([f"{p.question} {p.text}" for p in chunks])
 
     @classmethod
     def load(cls, index_dir: Path, embedder=None, corpus_dir: Path | None = None, check_stale: bool = True) -> "Searcher":
@@ -44,37 +87,59 @@ class Searcher:
     def _check(self, query: str, k: int, speakers) -> tuple[str, list[str] | None]:
         if not isinstance(query, str) or not query.strip():
             raise UsageError("the query is empty: type a question or a few words")
-        if not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise UsageError(f"k must be a whole number of at least 1, not {k!r}")
         if speakers:
             speakers = list(dict.fromkeys(speakers))
             unknown = [s for s in speakers if s not in self.speakers]
             if unknown:
                 raise UsageError(f"unknown speaker {', '.join(unknown)}: this corpus has {', '.join(self.speakers)}")
-        return query.strip(), speakers or None
+        return " ".join(query.split()), speakers or None
 
     # -- scoring ----------------------------------------------------------------------------
-    def score_passages(self, query: str) -> np.ndarray:
-        """A relevance score for every passage row (answer-level rows included)."""
-        qv = self.embedder.encode([query])
-        scores, ids = self.data.index.search(qv, self.data.index.ntotal)
-        out = np.full(len(self.passages), -1.0, dtype=np.float32)
-        valid = ids[0] >= 0
-        out[ids[0][valid]] = scores[0][valid]
-        return out
+    def prepare(self, query: str) -> str:
+        """The query as the channels see it: typos repaired, acronyms expanded."""
+        return expand_acronyms(self.lexicon.correct(query), self.glossary)
 
-    def query(self, query: str, k: int = DEFAULT_K, speakers=None) -> SearchResult:
-        """Search, returning hits and whether nothing answers the query well."""
+    def channels(self, query: str) -> dict[str, np.ndarray]:
+        """Each channel's score for every chunk row, in chunk-row order."""
+        text = self.prepare(query)
+        qv = self.embedder.encode([text])[0]
+        passage_sims = self.vectors @ qv
+        question_sims = self.data.question_vectors @ qv if len(self.questions) else np.zeros(0, np.float32)
+        return {
+            "dense": passage_sims[self.chunk_rows],
+            "answer": passage_sims[self.chunk_answer_rows],
+            "question": question_sims[self.chunk_question_rows],
+            "bm25": self.lexicon.scores(text),
+        }
+
+    def score(self, channels: dict[str, np.ndarray], mode: str = "hybrid", weights: Weights = WEIGHTS) -> np.ndarray:
+        if mode == "dense":
+            return channels["answer"] + 1e-3 * channels["dense"]  # whole answer, question in front
+        bm25 = channels["bm25"]
+        if mode == "bm25":
+            return bm25
+        top = float(bm25.max()) if len(bm25) else 0.0
+        lexical = bm25 / top if top > 0 else bm25
+        return (weights.dense * channels["dense"] + weights.answer * channels["answer"]
+                + weights.question * channels["question"] + weights.bm25 * lexical)
+
+    def query(self, query: str, k: int = DEFAULT_K, speakers=None, mode: str = "hybrid") -> SearchResult:
+        """Search, returning hits and whether nothing in the corpus answers the query well."""
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
         query, speakers = self._check(query, k, speakers)
-        k = min(k, MAX_K)
-        scores = self.score_passages(query)
-        rows = self.chunk_rows
-        if speakers:
-            rows = rows[np.isin([self.passages[i].speaker for i in rows], speakers)]
-        order = rows[np.argsort(-scores[rows], kind="stable")][:k]
-        hits = [self._hit(rank, int(i), float(scores[i])) for rank, i in enumerate(order, start=1)]
-        top = float(scores[self.chunk_rows].max()) if len(self.chunk_rows) else 0.0
-        return SearchResult(query=query, low_confidence=top < LOW_CONFIDENCE_BELOW, hits=hits)
+        channels = self.channels(query)
+        scores = self.score(channels, mode)
+        keep = np.isin(self.chunk_speakers, speakers) if speakers else np.ones(len(scores), dtype=bool)
+        candidates = np.flatnonzero(keep)
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][: min(k, MAX_K)]
+        hits = [self._hit(rank, int(j), float(scores[j])) for rank, j in enumerate(order, start=1)]
+        best = max(float(channels[c].max()) for c in ("dense", "answer", "question")) if len(scores) else 0.0
+        low = best < LOW_CONFIDENCE_BELOW
+        return SearchResult(query=query, low_confidence=low, hits=hits,
+                            closest_questions=self.closest_questions(query) if low else [])
 
     def search(self, query: str, k: int = DEFAULT_K, speakers=None) -> list[Hit]:
         return self.query(query, k, speakers).hits
@@ -85,11 +150,28 @@ class Searcher:
         by_speaker = {s: self.query(query, k, [s]).hits for s in self.speakers}
         return CompareResult(query=result.query, speakers=by_speaker, low_confidence=result.low_confidence)
 
-    def _hit(self, rank: int, row: int, score: float) -> Hit:
-        p = self.passages[row]
+    def closest_questions(self, query: str, n: int = 3) -> list[QuestionMatch]:
+        """The audience questions nearest the query, for when the panel did not answer it."""
+        if not self.questions:
+            return []
+        sims = self.data.question_vectors @ self.embedder.encode([self.prepare(query)])[0]
+        out = []
+        for i in np.argsort(-sims, kind="stable")[:n]:
+            q = self.questions[int(i)]
+            out.append(QuestionMatch(source=q["source"], title=q.get("title", ""), number=q["number"],
+                                     question=q["question"], score=round(float(sims[i]), 4),
+                                     speakers=list(dict.fromkeys(a["speaker"] for a in q.get("answers", [])))))
+        return out
+
+    def question(self, source: str, number: int) -> dict | None:
+        """One audience question with every speaker's full answer, for browsing."""
+        return next((q for q in self.questions if q["source"] == source and q["number"] == number), None)
+
+    def _hit(self, rank: int, chunk: int, score: float) -> Hit:
+        p = self.passages[self.chunk_rows[chunk]]
         return Hit(rank=rank, score=round(score, 4), question_number=p.question_number, question=p.question,
                    speaker=p.speaker, text=p.text, passage_id=p.passage_id, source=p.source,
-                   position=p.position, relevance=relevance_label(score))
+                   position=p.position, relevance=relevance_label(score), title=self.titles.get(p.source, ""))
 
 
 def relevance_label(score: float) -> str:
