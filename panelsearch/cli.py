@@ -58,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None)
     p.add_argument("-k", type=_positive_int, default=3)
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("eval", help="measure retrieval quality on a graded query set")
+    p.add_argument("--queries", type=Path, default=None, help="graded queries (default tests/data/dev_queries.json)")
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--misses", action="store_true", help="list in-scope queries missed at 5")
+
+    p = sub.add_parser("bench", help="search latency: p50/p95 beside the encode + FAISS floor")
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--rounds", type=_positive_int, default=5)
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -166,4 +178,36 @@ def cmd_compare(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare}
+def cmd_eval(args) -> int:
+    from .evaluate import DEV_QUERIES, evaluate, format_report, load_queries
+
+    path = args.queries or DEV_QUERIES
+    queries = load_queries(path)
+    searcher = _searcher(args)
+    results = [evaluate(searcher, queries, mode) for mode in ("bm25", "dense", "hybrid")]
+    if args.json:
+        print(json.dumps({"queries": str(path), "results": results}, indent=2))
+        return 0
+    in_scope = sum(1 for q in queries if q["relevant"])
+    print(f"{path.name}: {len(queries)} queries ({in_scope} in scope), units = (question, speaker)")
+    print(f"modes: bm25 alone, dense alone (whole answer, question in front), hybrid (shipped)\n")
+    print(format_report(results))
+    if args.misses:
+        for r in results:
+            print(f"\nmissed at 5 by {r['mode']}: " + "; ".join(r["misses_at_5"]))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import format_bench, run_bench
+    from .evaluate import load_queries
+
+    searcher = _searcher(args)
+    queries = [q["query"] for q in load_queries()]
+    result = run_bench(searcher, queries, rounds=args.rounds)
+    print(json.dumps(result, indent=2) if args.json else format_bench(result))
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare,
+            "eval": cmd_eval, "bench": cmd_bench}

@@ -1,0 +1,55 @@
+"""Benchmark: warm search latency (p50/p95) beside the bare floor of encode + FAISS in one run."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p))
+
+
+def run_bench(searcher, queries: list[str], rounds: int = 5, k: int = 5) -> dict:
+    """Time full searches and the bare encode + FAISS floor over the same queries.
+
+    The first search warms caches and is reported apart; the rest are interleaved so that noise
+    on this shared machine hits both measurements alike.
+    """
+    t = time.perf_counter()
+    searcher.query(queries[0], k=k)
+    first_ms = (time.perf_counter() - t) * 1000
+    full, floor, encode = [], [], []
+    for _ in range(rounds):
+        for q in queries:
+            t0 = time.perf_counter()
+            searcher.query(q, k=k)
+            t1 = time.perf_counter()
+            vector = searcher.embedder.encode([q])
+            t2 = time.perf_counter()
+            searcher.data.index.search(vector, k)
+            t3 = time.perf_counter()
+            full.append((t1 - t0) * 1000)
+            encode.append((t2 - t1) * 1000)
+            floor.append((t3 - t1) * 1000)
+    return {
+        "queries": len(queries), "rounds": rounds, "passages": len(searcher.passages),
+        "first_search_ms": round(first_ms, 2),
+        "search_p50_ms": round(percentile(full, 50), 2), "search_p95_ms": round(percentile(full, 95), 2),
+        "floor_p50_ms": round(percentile(floor, 50), 2), "floor_p95_ms": round(percentile(floor, 95), 2),
+        "encode_p50_ms": round(percentile(encode, 50), 2),
+        "overhead_ratio_p50": round(statistics.median(full) / statistics.median(floor), 2),
+    }
+
+
+def format_bench(r: dict) -> str:
+    return "\n".join([
+        f"{r['queries']} queries x {r['rounds']} rounds over {r['passages']} passages (warm; first search "
+        f"{r['first_search_ms']} ms)",
+        f"{'':<28}{'p50 ms':>9}{'p95 ms':>9}",
+        f"{'search (shipped pipeline)':<28}{r['search_p50_ms']:>9.2f}{r['search_p95_ms']:>9.2f}",
+        f"{'floor: encode + FAISS':<28}{r['floor_p50_ms']:>9.2f}{r['floor_p95_ms']:>9.2f}",
+        f"{'  of which encode':<28}{r['encode_p50_ms']:>9.2f}",
+        f"search / floor at p50: {r['overhead_ratio_p50']}x",
+    ])
