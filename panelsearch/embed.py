@@ -60,6 +60,11 @@ class SentenceEmbedder:
     def token_count(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
+    def known_words(self) -> frozenset[str]:
+        """Whole words in the model's vocabulary: real words, never typos to repair."""
+        vocab = getattr(self.model.tokenizer, "vocab", None) or {}
+        return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
+
 
 class HashEmbedder:
     """A small deterministic embedder for tests: bag of hashed word and character features."""
@@ -79,6 +84,9 @@ class HashEmbedder:
 
     def token_count(self, text: str) -> int:
         return len(text.split()) + 2
+
+    def known_words(self) -> frozenset[str]:
+        return frozenset()
 
 
 def load_embedder(name_or_path: str | None = None):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 
 import bm25s
@@ -16,14 +17,25 @@ STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"hi", "etc", "eg", "ie", 
 
 
 class Lexicon:
-    """Corpus vocabulary and a BM25 index over a list of texts (row order = passage order)."""
+    """Corpus vocabulary and a BM25 index over a list of texts (row order = passage order).
 
-    def __init__(self, texts: list[str]):
+    ``known_words`` are real words that must never be "corrected" even though the corpus does not
+    use them ("leaving" is not a typo of "learning"); the model's own word-piece vocabulary is a
+    good source of them.
+    """
+
+    def __init__(self, texts: list[str], known_words: frozenset[str] = frozenset()):
+        self.known_words = known_words
         self.stemmer = Stemmer.Stemmer("english")
         self.vocabulary = sorted({w for t in texts for w in WORD_RE.findall(t.lower())
                                   if w not in STOPWORDS and len(w) > 2})
         self._vocab_set = set(self.vocabulary)
         tokens = [self.tokens(t) for t in texts]
+        self.row_tokens = [frozenset(t) for t in tokens]
+        self.doc_freq: dict[str, int] = {}
+        for row in self.row_tokens:
+            for token in row:
+                self.doc_freq[token] = self.doc_freq.get(token, 0) + 1
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         self._known = set(self.bm25.vocab_dict)
@@ -33,17 +45,36 @@ class Lexicon:
         return self.stemmer.stemWords(words) or []
 
     def correct(self, query: str) -> str:
-        """Replace words the corpus never uses with the closest word it does ('renumeration' stays;
-        'experiance' -> 'experience'). Short words and numbers are left alone."""
+        """Replace misspelt words with the closest word the corpus uses ('experiance' -> 'experience').
+
+        A word is left alone when the corpus or ``known_words`` has it, or it is short or not
+        alphabetic: only words that are likely typos are touched.
+        """
         out = []
         for word in query.split():
             bare = word.lower().strip(".,;:!?'\"()")
-            if len(bare) < 5 or bare in self._vocab_set or bare in STOPWORDS or not bare.isalpha():
+            if (len(bare) < 4 or not bare.isalpha() or bare in self._vocab_set or bare in STOPWORDS
+                    or bare in self.known_words):
                 out.append(word)
                 continue
-            match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.8)
+            match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.75)
             out.append(match[0] if match else word)
         return " ".join(out)
+
+    def idf(self, token: str) -> float:
+        n, df = len(self.row_tokens), self.doc_freq.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query: str, row: int) -> tuple[float, float]:
+        """How much of the query the corpus speaks to: the IDF-weighted share of its words found
+        anywhere in the corpus, and in passage ``row``. Words the corpus never uses weigh most."""
+        tokens = list(dict.fromkeys(self.tokens(query)))
+        total = sum(self.idf(t) for t in tokens)
+        if not total:
+            return 0.0, 0.0
+        anywhere = sum(self.idf(t) for t in tokens if t in self.doc_freq) / total
+        in_row = sum(self.idf(t) for t in tokens if t in self.row_tokens[row]) / total
+        return anywhere, in_row
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for the query (zeros when no query word is in the corpus)."""

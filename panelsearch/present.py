@@ -1,0 +1,531 @@
+"""Presentation stage: what the web page shows, computed by plain functions the app only draws.
+
+Everything that becomes HTML is built here from escaped text: corpus and query text go through
+``escape`` (HTML-escaped, Markdown-neutral) before any ``<mark>`` or ``<abbr>`` tag is added.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Mapping
+from urllib.parse import urlencode
+
+import Stemmer
+
+from .models import CompareResult, Hit
+
+VIEWS = ("search", "compare", "browse", "pack")
+VIEW_LABELS = {"search": "Search", "compare": "Compare", "browse": "Browse", "pack": "Pack"}
+DEFAULT_K = 5
+MAX_K = 20  # the page's slider; the library allows more, a reader does not want more
+MAX_QUERY_CHARS = 500
+
+# Dark enough for white text (contrast >= 4.5:1), distinct for the common kinds of colour blindness.
+PALETTE = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490")
+
+# Labels from search.relevance_label, weakest to strongest; unknown labels show without dots.
+RELEVANCE_LEVELS = {"weak match": 1, "partial match": 2, "good match": 3, "strong match": 4}
+
+EXAMPLE_QUERIES = (
+    "We have no staff time for co-production, can it still work?",
+    "How do we pay experts by experience?",
+    "What training do experts by experience need?",
+    "How early should patients be involved in a project?",
+    "How do we create a safe space for staff and patients?",
+)
+
+_STEMMER = Stemmer.Stemmer("english")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'’-][A-Za-z0-9]+)*")
+# Words a query uses to ask, not to say what it is about: never highlighted.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be been before being below
+between both but by can could did do does doing down during each etc few for from further get
+got had has have having he her here hers him his how i if in into is it its itself just may me
+might more most much my no nor not now of off on once only or other our ours out over own same
+she should so some still such than that the their theirs them then there these they this those
+through to too under until up us very was we were what when where which while who whom why will
+with would you your yours yet really anyone anybody something thing things way ways lot
+""".split())
+
+# One pass over every character HTML or Markdown gives meaning to (two passes would re-escape
+# the "#" and "&" of the first pass's entities).
+_ENTITIES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "$": "&#36;", "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;",
+    "~": "&#126;", "\\": "&#92;", ":": "&#58;", "#": "&#35;", "|": "&#124;",
+})
+
+
+# -- escaping and highlighting -------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Text made safe for ``st.markdown(..., unsafe_allow_html=True)``.
+
+    HTML-escaped (so ``<script>`` is shown, not run) and with Markdown's own characters as entities,
+    so corpus text like ``*`` or ``$x$`` or ``:red[...]`` is shown as typed. Newlines become spaces:
+    a blank line would end the HTML block and hand the rest to the Markdown parser.
+    """
+    return _escape(" ".join(str(text).split()))
+
+
+def _escape(text: str) -> str:
+    return text.translate(_ENTITIES)
+
+
+def _word_key(word: str) -> str:
+    return _STEMMER.stemWord(re.sub(r"[-'’]", "", word.lower()))
+
+
+def query_terms(query: str, prepared: str | None = None) -> frozenset[str]:
+    """Stemmed words of the query worth highlighting (stop words dropped).
+
+    ``prepared`` is the query as the search saw it (``Searcher.prepare``: typos repaired), so a
+    misspelt query still highlights the corrected word; a glossary expansion the search appended in
+    brackets is dropped, since "QI" should not light up every "improvement".
+    """
+    texts = [query]
+    if prepared:
+        if not query.rstrip().endswith(")"):
+            prepared = re.sub(r"\s*\([^()]*\)\s*$", "", prepared)
+        texts.append(prepared)
+    terms = set()
+    for text in texts:
+        for word in _TOKEN_RE.findall(text):
+            if word.lower() not in STOPWORDS and (len(word) > 2 or word.isupper()):
+                terms.add(_word_key(word))
+    return frozenset(terms)
+
+
+def acronym_key(word: str, glossary: Mapping[str, str]) -> str | None:
+    """The glossary entry a word is (``EBEs`` -> ``EBE``, ``lxp`` -> ``LXP``), or None."""
+    upper = word.upper()
+    if upper in glossary:
+        return upper
+    if upper.endswith("S") and upper[:-1] in glossary:
+        return upper[:-1]
+    return None
+
+
+def highlight(text: str, terms: Iterable[str] = (), glossary: Mapping[str, str] | None = None) -> str:
+    """Escaped HTML of ``text`` with query words in ``<mark>`` and acronyms in ``<abbr title=…>``."""
+    terms = frozenset(terms)
+    text = " ".join(str(text).split())
+    out, pos = [], 0
+    for m in _TOKEN_RE.finditer(text):
+        out.append(_escape(text[pos:m.start()]))
+        word = m.group(0)
+        piece = _escape(word)
+        key = acronym_key(word, glossary) if glossary else None
+        if key:
+            piece = f'<abbr title="{escape(key + ": " + glossary[key])}">{piece}</abbr>'
+        if terms and _word_key(word) in terms:
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
+        pos = m.end()
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def passage_spans(answer: str, passages: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each passage sits in its (whitespace-normalised) answer, sorted, overlaps merged."""
+    answer = " ".join(answer.split())
+    spans = []
+    for p in passages:
+        p = " ".join(p.split())
+        start = answer.find(p) if p else -1
+        if start >= 0:
+            spans.append((start, start + len(p)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def answer_html(answer: str, passages: Iterable[str] = (), terms: Iterable[str] = (),
+                glossary: Mapping[str, str] | None = None) -> str:
+    """A whole answer as escaped HTML, each matched passage inside ``<span class="ps-matched">``."""
+    answer = " ".join(answer.split())
+    out, pos = [], 0
+    for start, end in passage_spans(answer, passages):
+        out.append(highlight(answer[pos:start], terms, glossary))
+        out.append(f'<span class="ps-matched">{highlight(answer[start:end], terms, glossary)}</span>')
+        pos = end
+    out.append(highlight(answer[pos:], terms, glossary))
+    return "".join(out)
+
+
+# -- small pieces of a card ----------------------------------------------------------------------
+def speaker_colours(speakers: Iterable[str]) -> dict[str, str]:
+    """One colour per speaker, stable for a corpus: assigned in alphabetical order."""
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(set(speakers)))}
+
+
+def speaker_badge(speaker: str, colours: Mapping[str, str]) -> str:
+    colour = colours.get(speaker, "#475569")
+    return f'<span class="ps-badge" style="background:{colour}">{escape(speaker)}</span>'
+
+
+def relevance_level(label: str) -> int:
+    """0 (unknown) to 4 (strong match)."""
+    return RELEVANCE_LEVELS.get((label or "").strip().lower(), 0)
+
+
+def relevance_html(label: str) -> str:
+    """A relevance label a person can read, with a four-dot gauge: ``●●●○ Good match``."""
+    level = relevance_level(label)
+    text = escape((label or "match").capitalize())
+    dots = f'<span class="ps-dots" aria-hidden="true">{"●" * level}{"○" * (4 - level)}</span> ' if level else ""
+    return f'<span class="ps-rel ps-rel-{level}">{dots}{text}</span>'
+
+
+def short_question(question: str, limit: int = 150) -> str:
+    """The question, cut at a word boundary near ``limit`` characters (long audience questions)."""
+    question = " ".join(question.split())
+    if len(question) <= limit:
+        return question
+    cut = question[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+    return cut + "…"
+
+
+def question_label(number: int, question: str, limit: int | None = 150) -> str:
+    """Plain text: ``Q4 · How early is early when including experts by experience?``."""
+    return f"Q{number} · {short_question(question, limit) if limit else ' '.join(question.split())}"
+
+
+def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
+              glossary: Mapping[str, str] | None = None, extra: str = "") -> str:
+    """One result card: speaker badge, relevance, highlighted passage, source question."""
+    label = question_label(hit.question_number, hit.question)
+    return (
+        '<div class="ps-card">'
+        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours)}{relevance_html(hit.relevance)}</div>'
+        f'<div class="ps-passage">{highlight(hit.text, terms, glossary)}</div>'
+        f'<div class="ps-source" title="{escape(hit.question)}">{highlight(label, (), glossary)}</div>'
+        + (f'<div class="ps-extra">{escape(extra)}</div>' if extra else "")
+        + "</div>"
+    )
+
+
+def question_html(number: int, question: str, glossary: Mapping[str, str] | None = None) -> str:
+    """A question heading for browse and compare: number, then the full question."""
+    return (f'<div class="ps-question"><span class="ps-qnum">Q{number}</span> '
+            f'{highlight(question, (), glossary)}</div>')
+
+
+def answer_block_html(speaker: str, body_html: str, colours: Mapping[str, str]) -> str:
+    """One speaker's answer (``body_html`` already escaped by ``answer_html``) behind a badge."""
+    return f'<div class="ps-answer">{speaker_badge(speaker, colours)} {body_html}</div>'
+
+
+def note_html(text: str) -> str:
+    """A quiet note in a column, e.g. "SK did not answer Q9."."""
+    return f'<div class="ps-note">{escape(text)}</div>'
+
+
+# -- grouping search results ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuestionGroup:
+    """The hits that come from one audience question, best first."""
+
+    source: str
+    number: int
+    question: str
+    hits: tuple[Hit, ...]
+
+    @property
+    def best(self) -> Hit:
+        return self.hits[0]
+
+    def others_summary(self) -> str:
+        """'Also matched: 2 more passages from AC, 1 from SK.' (empty when there are none)."""
+        rest = self.hits[1:]
+        if not rest:
+            return ""
+        counts: dict[str, int] = {}
+        for h in rest:
+            counts[h.speaker] = counts.get(h.speaker, 0) + 1
+        parts = [f"{n} from {s}" for s, n in counts.items()]
+        total = len(rest)
+        return (f"Also matched in this question: {total} more passage{'s' if total > 1 else ''} "
+                f"({', '.join(parts)}), marked in the whole answer.")
+
+
+def group_by_question(hits: Iterable[Hit], limit: int | None = None) -> list[QuestionGroup]:
+    """One group per question, in the order of each question's best hit; at most ``limit`` groups."""
+    order: list[tuple[str, int]] = []
+    members: dict[tuple[str, int], list[Hit]] = {}
+    for h in hits:
+        key = (h.source, h.question_number)
+        if key not in members:
+            order.append(key)
+            members[key] = []
+        members[key].append(h)
+    groups = [QuestionGroup(k[0], k[1], members[k][0].question, tuple(members[k])) for k in order]
+    return groups[:limit] if limit is not None else groups
+
+
+# -- questions and answers -----------------------------------------------------------------------
+def find_question(questions: list[dict], number: int, source: str | None = None) -> dict | None:
+    return next((q for q in questions if q["number"] == number and (source is None or q["source"] == source)),
+                None)
+
+
+def answered_by(question: dict) -> list[str]:
+    return list(dict.fromkeys(a["speaker"] for a in question.get("answers", [])))
+
+
+def browse_questions(questions: list[dict], speakers: Iterable[str] | None = None,
+                     number: int | None = None) -> list[dict]:
+    """Questions with their answers, only the chosen speakers' answers, optionally just one number.
+
+    A question none of the chosen speakers answered is left out.
+    """
+    chosen = set(speakers or ())
+    out = []
+    for q in questions:
+        if number is not None and q["number"] != number:
+            continue
+        answers = [a for a in q.get("answers", []) if not chosen or a["speaker"] in chosen]
+        if answers:
+            out.append({**q, "answers": answers})
+    return out
+
+
+# -- compare --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CompareEntry:
+    """One row of a speaker's column: their passages on a question, or a note why there are none."""
+
+    speaker: str
+    source: str
+    number: int
+    question: str
+    hits: tuple[Hit, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CompareView:
+    query: str
+    low_confidence: bool
+    questions: tuple[tuple[str, int], ...]  # the matched questions, best first
+    columns: dict[str, tuple[CompareEntry, ...]] = field(default_factory=dict)
+    both_answered: tuple[tuple[str, int], ...] = ()  # matched questions every speaker answered
+
+
+def align_compare(result: CompareResult, questions: list[dict], k: int = 3, per_question: int = 2) -> CompareView:
+    """Line up each speaker's passages question by question.
+
+    The matched questions are those of each speaker's top ``k`` passages that are better than weak.
+    In each speaker's column, every matched question gets that speaker's best passages on it
+    (up to ``per_question``), or a note "SK did not answer Q9." when the speaker did not answer it:
+    a column is never padded with passages from unrelated questions. ``result`` should hold
+    enough passages per speaker (``Searcher.compare(query, k=MAX_K)``) that each answered question
+    has one; if not, the note says the answer did not touch the query.
+    """
+    speakers = list(result.speakers)
+    index = {(q["source"], q["number"]): q for q in questions}
+
+    def strength(h: Hit) -> tuple:
+        return (-relevance_level(h.relevance), -h.score, h.rank)
+
+    tops = [h for s in speakers for h in result.speakers[s][:k] if relevance_level(h.relevance) != 1]
+    matched: list[tuple[str, int]] = []
+    for h in sorted(tops, key=strength):
+        key = (h.source, h.question_number)
+        if key not in matched:
+            matched.append(key)
+    matched = matched[:k]
+
+    columns: dict[str, tuple[CompareEntry, ...]] = {}
+    for s in speakers:
+        entries = []
+        for key in matched:
+            q = index.get(key)
+            text = q["question"] if q else next(h.question for h in tops if (h.source, h.question_number) == key)
+            own = sorted((h for h in result.speakers[s] if (h.source, h.question_number) == key), key=strength)
+            if own:
+                entries.append(CompareEntry(s, key[0], key[1], text, tuple(own[:per_question])))
+            elif q is not None and s not in answered_by(q):
+                entries.append(CompareEntry(s, key[0], key[1], text, note=f"{s} did not answer Q{key[1]}."))
+            else:
+                entries.append(CompareEntry(s, key[0], key[1], text,
+                                            note=f"{s} answered Q{key[1]}, but not on this point."))
+        columns[s] = tuple(entries)
+    both = tuple(key for key in matched if key in index and len(speakers) > 1
+                 and set(speakers) <= set(answered_by(index[key])))
+    return CompareView(result.query, result.low_confidence, tuple(matched), columns, both)
+
+
+def compare_summary(view: CompareView) -> str:
+    """One line for the top of the compare view: who answered which of the matched questions."""
+    if not view.questions:
+        return ""
+    parts = []
+    for s, entries in view.columns.items():
+        answered = [f"Q{e.number}" for e in entries if e.hits]
+        parts.append(f"{s} on {', '.join(answered)}" if answered else f"{s} on none of them")
+    listed = ", ".join(f"Q{n}" for _, n in view.questions)
+    return f"Matched questions: {listed}. " + "; ".join(parts) + "."
+
+
+# -- the page's state in the URL -----------------------------------------------------------------
+@dataclass(frozen=True)
+class PageState:
+    """What a link reproduces: the view, the query and the filters."""
+
+    view: str = "search"
+    query: str = ""
+    k: int = DEFAULT_K
+    speakers: tuple[str, ...] = ()  # empty: every speaker
+    grouped: bool = True
+    q: int | None = None  # the question open in browse
+
+
+def _values(params: Mapping, key: str) -> list[str]:
+    value = params.get(key)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def parse_params(params: Mapping, speakers: Iterable[str], numbers: Iterable[int]) -> tuple[PageState, list[str]]:
+    """The page state a link asks for, and a sentence for each part of the link that was ignored.
+
+    ``params`` maps names to a value or a list of values (``st.query_params``): ``view``,
+    ``query``, ``k``, ``speaker`` (repeatable or comma-separated), ``group`` (``0``/``1``) and
+    ``q`` (a question number, for browse). Bad values fall back to the default; nothing raises.
+    """
+    problems: list[str] = []
+    known_speakers = list(speakers)
+    known_numbers = set(numbers)
+    state = PageState()
+
+    view = (_values(params, "view") or [""])[-1].strip().lower()
+    if view:
+        if view in VIEWS:
+            state = replace(state, view=view)
+        else:
+            problems.append(f"unknown view '{view}' (expected one of {', '.join(VIEWS)})")
+
+    query = " ".join((_values(params, "query") or [""])[-1].split())
+    if len(query) > MAX_QUERY_CHARS:
+        query = query[:MAX_QUERY_CHARS]
+        problems.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
+    state = replace(state, query=query)
+
+    raw_k = (_values(params, "k") or [""])[-1].strip()
+    if raw_k:
+        try:
+            k = int(raw_k)
+        except ValueError:
+            problems.append(f"k must be a whole number, not '{raw_k}'")
+        else:
+            clamped = min(max(k, 1), MAX_K)
+            if clamped != k:
+                problems.append(f"k={k} is outside 1–{MAX_K}; using {clamped}")
+            state = replace(state, k=clamped)
+
+    wanted = [s.strip() for v in _values(params, "speaker") for s in v.split(",") if s.strip()]
+    lookup = {s.lower(): s for s in known_speakers}
+    chosen = []
+    for s in wanted:
+        if s.lower() in lookup:
+            if lookup[s.lower()] not in chosen:
+                chosen.append(lookup[s.lower()])
+        else:
+            problems.append(f"unknown speaker '{s}' (this Q&A has {', '.join(known_speakers)})")
+    if set(chosen) != set(known_speakers):  # every speaker chosen is the same as no filter
+        state = replace(state, speakers=tuple(s for s in known_speakers if s in chosen))
+
+    group = (_values(params, "group") or [""])[-1].strip().lower()
+    if group in ("0", "false", "no", "off"):
+        state = replace(state, grouped=False)
+    elif group not in ("", "1", "true", "yes", "on"):
+        problems.append(f"group must be 0 or 1, not '{group}'")
+
+    raw_q = (_values(params, "q") or [""])[-1].strip().lstrip("Qq")
+    if raw_q:
+        if raw_q.isdigit() and int(raw_q) in known_numbers:
+            state = replace(state, q=int(raw_q), view=state.view if view in VIEWS else "browse")
+        else:
+            problems.append(f"there is no question Q{raw_q} (questions are numbered "
+                            f"{min(known_numbers, default=0)}–{max(known_numbers, default=0)})")
+    return state, problems
+
+
+def to_params(state: PageState) -> dict[str, str | list[str]]:
+    """The URL parameters for a state: only what differs from the defaults, so links stay short."""
+    out: dict[str, str | list[str]] = {}
+    if state.view != "search":
+        out["view"] = state.view
+    if state.query:
+        out["query"] = state.query
+    if state.k != DEFAULT_K:
+        out["k"] = str(state.k)
+    if state.speakers:
+        out["speaker"] = list(state.speakers)
+    if not state.grouped:
+        out["group"] = "0"
+    if state.q is not None and state.view == "browse":
+        out["q"] = str(state.q)
+    return out
+
+
+def share_link(page_url: str, state: PageState) -> str:
+    """The page's address (``st.context.url``) with the state as its query string."""
+    base = (page_url or "").split("?", 1)[0].split("#", 1)[0]
+    query = urlencode(to_params(state), doseq=True)
+    return f"{base}?{query}" if query else base
+
+
+def index_stamp(index_dir: Path, corpus_dir: Path) -> tuple:
+    """Sizes and modification times of the index manifest and corpus files.
+
+    The app caches the loaded index under this stamp, so rebuilding the index or editing the corpus
+    while the page runs is noticed on the next interaction (without hashing anything).
+    """
+    paths = [Path(index_dir) / "manifest.json"]
+    corpus = Path(corpus_dir)
+    if corpus.is_dir():
+        paths += sorted(p for p in corpus.iterdir() if p.is_file())
+    stamp = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            stamp.append((str(p), None))
+        else:
+            stamp.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+# -- glossary ------------------------------------------------------------------------------------
+def glossary_rows(glossary: Mapping[str, str], display: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(acronym as written, expansion) rows for the glossary panel, alphabetical.
+
+    ``display`` maps a key to how the corpus writes it (``RCPSYCH`` -> ``RCPsych``).
+    """
+    display = display or {}
+    return sorted(((display.get(k, k), v) for k, v in glossary.items()), key=lambda r: r[0].upper())
+
+
+def acronym_spellings(texts: Iterable[str], glossary: Mapping[str, str]) -> dict[str, str]:
+    """How the corpus most often writes each acronym (``RCPsych``, ``lxp``), for display."""
+    counts: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for word in _TOKEN_RE.findall(text):
+            key = acronym_key(word, glossary)
+            if key:
+                form = word[:-1] if word.upper() != key and word[-1] in "sS" else word
+                counts.setdefault(key, {}).setdefault(form, 0)
+                counts[key][form] += 1
+    return {k: max(forms, key=lambda f: (forms[f], f.isupper())) for k, forms in counts.items()}
+
+
+def glossary_html(rows: Iterable[tuple[str, str]]) -> str:
+    items = "".join(f"<dt>{escape(a)}</dt><dd>{escape(e)}</dd>" for a, e in rows)
+    return f'<dl class="ps-glossary">{items}</dl>'
