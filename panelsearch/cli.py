@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=index_dir())
     p.add_argument("--model", default=None, help="model name or local path (default all-MiniLM-L6-v2, bundled)")
     p.add_argument("--if-stale", action="store_true", help="only build if the index is missing or stale")
+    p.add_argument("--full", action="store_true", help="re-embed everything instead of reusing unchanged vectors")
+
+    p = sub.add_parser("add", help="add documents (.txt .md .pdf .docx) to the corpus and update the index")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--corpus", type=Path, default=corpus_dir())
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("parse", help="parse one document and print its questions and answers")
     p.add_argument("file", type=Path)
@@ -50,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None, help="corpus to check freshness against")
     p.add_argument("-k", type=_positive_int, default=DEFAULT_K, help="number of passages (default 5)")
     p.add_argument("--speaker", action="append", default=None, help="only this speaker (repeatable)")
+    p.add_argument("--document", action="append", default=None, help="only this document (repeatable)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("compare", help="each speaker's best passages, side by side")
@@ -57,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=index_dir())
     p.add_argument("--corpus", type=Path, default=None)
     p.add_argument("-k", type=_positive_int, default=3)
+    p.add_argument("--document", action="append", default=None, help="only this document (repeatable)")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("eval", help="measure retrieval quality on a graded query set")
     p.add_argument("--queries", type=Path, default=None, help="graded queries (default tests/data/dev_queries.json)")
@@ -80,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     except PanelsearchError as err:
         print(f"panelsearch: error: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as err:
-        print(f"panelsearch: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"panelsearch: error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("panelsearch: interrupted", file=sys.stderr)
@@ -95,10 +109,34 @@ def cmd_build(args) -> int:
     if args.if_stale and is_fresh(args.index, args.corpus, resolve_model(args.model)[0]):
         print(f"index at {args.index} is up to date")
         return 0
-    manifest = build_index(args.corpus, args.index, load_embedder(args.model))
-    print(f"built {args.index}: {manifest['passage_count']} passages from {len(manifest['corpus'])} "
-          f"document(s), model {manifest['model']}, {manifest['build_seconds']} s")
+    manifest = build_index(args.corpus, args.index, load_embedder(args.model), reuse=not args.full)
+    emb = manifest.get("embeddings", {})
+    print(f"built {args.index}: {manifest['passage_count']} passages from {len(manifest['documents'])} "
+          f"document(s), model {manifest['model']}, {manifest['build_seconds']} s "
+          f"({emb.get('passages_embedded', '?')} embedded, {emb.get('passages_reused', 0)} reused)")
     return 0
+
+
+def cmd_add(args) -> int:
+    from .embed import load_embedder
+    from .index import read_manifest
+    from .library import add_documents
+
+    try:
+        model = read_manifest(args.index)["model"]
+    except PanelsearchError:
+        model = None  # no index yet: the add builds one with the default model
+    report = add_documents(args.files, args.corpus, args.index, load_embedder(model))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for a in report.added:
+            print(f"added {a.file}: \"{a.title}\", {a.questions} questions, speakers {', '.join(a.speakers)}")
+        if report.added:
+            print(f"index updated: {report.vectors_embedded} passages embedded, {report.vectors_reused} reused")
+    for r in report.refused:
+        print(f"panelsearch: refused {r.message}", file=sys.stderr)
+    return 1 if report.refused else 0
 
 
 def cmd_parse(args) -> int:
@@ -124,9 +162,10 @@ def _searcher(args):
 
 def _print_hits(hits, indent: str = "") -> None:
     for h in hits:
-        print(f"{indent}{h.rank}. [{h.speaker}] Q{h.question_number}: {h.question}")
+        who = h.speaker if h.speaker_name in ("", h.speaker) else f"{h.speaker_name} ({h.speaker})"
+        print(f"{indent}{h.rank}. [{who}] Q{h.question_number}: {h.question}")
         print(f"{indent}   {h.text}")
-        print(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.passage_id})")
+        print(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.title or h.source}, {h.passage_id})")
 
 
 def _print_result(result) -> None:
@@ -145,7 +184,7 @@ def cmd_search(args) -> int:
         raise UsageError("the query is empty: type a question or a few words")
     searcher = _searcher(args)
     if args.query is not None:
-        result = searcher.query(args.query, args.k, args.speaker)
+        result = searcher.query(args.query, args.k, args.speaker, sources=args.document)
         print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else "", end="\n" if args.json else "")
         if not args.json:
             _print_result(result)
@@ -154,7 +193,7 @@ def cmd_search(args) -> int:
     with source:
         queries = [line.strip() for line in source if line.strip()]
     for n, q in enumerate(queries):
-        result = searcher.query(q, args.k, args.speaker)
+        result = searcher.query(q, args.k, args.speaker, sources=args.document)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -167,7 +206,7 @@ def cmd_search(args) -> int:
 def cmd_compare(args) -> int:
     if not args.query.strip():
         raise UsageError("the query is empty: type a question or a few words")
-    result = _searcher(args).compare(args.query, args.k)
+    result = _searcher(args).compare(args.query, args.k, sources=args.document)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
@@ -210,4 +249,4 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare,
-            "eval": cmd_eval, "bench": cmd_bench}
+            "eval": cmd_eval, "bench": cmd_bench, "add": cmd_add}

@@ -1,18 +1,32 @@
-"""Corpus stage: the folder of source documents -> parsed Documents, with a fingerprint of each file."""
+"""Corpus stage: the folder of source documents -> parsed Documents, with a fingerprint of each file.
+
+Every ``.txt``, ``.md``, ``.pdf`` and ``.docx`` is a document (formats.py reads each); a
+``<stem>.meta.json`` beside one is its metadata, not a document, but is fingerprinted with it so
+that editing a title or a speaker's name makes the index stale.
+"""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from .errors import IndexMissingError, ParseError
+from .formats import FORMATS, load_document, metadata_path
 from .models import Document
-from .parse import parse_file
 
-SUFFIXES = (".txt",)
+SUFFIXES = tuple(FORMATS)  # (".txt", ".md", ".pdf", ".docx")
+
+__all__ = ["SUFFIXES", "content_sha256", "corpus_files", "corpus_fingerprint", "file_sha256", "load_corpus", "load_document",
+           "metadata_path"]
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def is_document_name(name: str) -> bool:
+    """A name the corpus treats as a document: a known suffix, not hidden, not a Word lock file (``~$x.docx``)."""
+    return Path(name).suffix.lower() in SUFFIXES and not name.startswith((".", "~$"))
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -20,17 +34,18 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise IndexMissingError(f"corpus folder not found: {corpus_dir}")
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
-                  and not p.name.startswith("."))
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and is_document_name(p.name))
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """{file name: sha256} for every document in the corpus."""
-    return {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
-
-
-def load_document(path: Path) -> Document:
-    return parse_file(Path(path))
+    """{file name: sha256} for every document in the corpus and every metadata file beside one."""
+    out = {}
+    for p in corpus_files(corpus_dir):
+        out[p.name] = file_sha256(p)
+        meta = metadata_path(p)
+        if meta.is_file():
+            out[meta.name] = file_sha256(meta)
+    return out
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
@@ -45,3 +60,8 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
             raise ParseError(path.name, 0, f"two documents share the name '{doc.source}' ({seen[doc.source]}); rename one")
         seen[doc.source] = path.name
     return docs
+
+
+def content_sha256(doc: Document) -> str:
+    """A fingerprint of a document's questions and answers alone, whatever its format, title or metadata."""
+    return hashlib.sha256(json.dumps(doc.content_key(), ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -8,7 +8,10 @@ index/
   questions.npy    the questions' vectors, same row order
 
 A build writes a temporary sibling folder and swaps it in at the end, so an interrupted
-build leaves the previous index whole.
+build leaves the previous index whole. Builds are incremental: a passage or question whose
+embedded text is unchanged, under the same model, takes its vector from the previous index.
+The manifest records, per document, the file and its sha256, its metadata, and how many
+vectors were reused and how many embedded.
 """
 from __future__ import annotations
 
@@ -24,9 +27,9 @@ import faiss
 import numpy as np
 
 from . import __version__
-from .corpus import corpus_fingerprint, load_corpus
+from .corpus import content_sha256, corpus_fingerprint, load_corpus, metadata_path
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
-from .models import Document, Passage
+from .models import Document, DocumentRecord, Passage
 from .passages import document_passages
 
 FORMAT_VERSION = 1
@@ -51,26 +54,74 @@ class IndexData:
 
 
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
+    """The one place a FAISS index is made from (n, dim) normalised vectors.
+
+    Incremental builds read vectors back with ``reconstruct_n``, so the index must keep them exactly.
+    """
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
 
 
-def build_index(corpus_dir: Path, index_dir: Path, embedder) -> dict:
+def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str, np.ndarray], str | None]:
+    """({embedded text: vector}, its build time) from the index at index_dir, if built with this model.
+
+    A missing, damaged or other-model index just means nothing to reuse: the build embeds everything.
+    """
+    try:
+        data = load_index(index_dir)
+    except (IndexMissingError, CorruptIndexError):
+        return {}, None
+    if data.manifest.get("model") != model_id or data.manifest.get("dimension") != dim or not data.index.ntotal:
+        return {}, None
+    try:
+        vectors = data.index.reconstruct_n(0, data.index.ntotal)
+    except RuntimeError:  # an index type that does not keep its vectors
+        return {}, None
+    # Passage texts hold a newline (question, then passage) and question texts never do: no clashes,
+    # and the same text under the same model has the same vector anyway.
+    cache = {passage_embed_text(p): v for p, v in zip(data.passages, vectors)}
+    cache.update({q["question"]: v for q, v in zip(data.questions, data.question_vectors)})
+    return cache, data.manifest.get("built_at")
+
+
+def embed_reusing(embedder, texts: list[str], cache: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors (n, dim) for texts, each taken from cache when there; and which were, as a (n,) bool array.
+
+    Only texts not in the cache reach the embedder, each once.
+    """
+    reused = np.array([t in cache for t in texts], dtype=bool)
+    new = list(dict.fromkeys(t for t in texts if t not in cache))
+    fresh = dict(zip(new, embedder.encode(new))) if new else {}
+    vectors = np.zeros((len(texts), int(embedder.dim)), dtype=np.float32)
+    for row, text in enumerate(texts):
+        vectors[row] = cache[text] if text in cache else fresh[text]
+    return vectors, reused
+
+
+def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True) -> dict:
     """Parse, split, embed and write the index; return its manifest.
 
-    Parsing happens before anything is written, so bad input leaves the index untouched.
+    Parsing happens before anything is written, so bad input leaves the index untouched. With
+    ``reuse`` (the default), vectors of unchanged texts come from the index already at index_dir.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
     docs = load_corpus(corpus_dir)
-    passages = [p for doc in docs for p in document_passages(doc)]
+    per_doc = [document_passages(doc) for doc in docs]
+    passages = [p for ps in per_doc for p in ps]
     questions = [{"source": d.source, "title": d.title, "number": q.number, "question": q.text,
                   "answers": [{"speaker": a.speaker, "text": a.text} for a in q.answers]}
                  for d in docs for q in d.questions]
-    passage_vectors = embedder.encode([passage_embed_text(p) for p in passages])
-    question_vectors = embedder.encode([q["question"] for q in questions])
+    cache, reused_from = previous_vectors(index_dir, embedder.model_id, int(embedder.dim)) if reuse else ({}, None)
+    passage_vectors, passage_reused = embed_reusing(embedder, [passage_embed_text(p) for p in passages], cache)
+    question_vectors, question_reused = embed_reusing(embedder, [q["question"] for q in questions], cache)
+    records, row = [], 0
+    for doc, ps in zip(docs, per_doc):
+        reused = int(passage_reused[row:row + len(ps)].sum())
+        row += len(ps)
+        records.append(document_record(doc, fingerprint, len(ps), reused))
     manifest = {
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
@@ -78,8 +129,12 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder) -> dict:
         "dimension": int(embedder.dim),
         "passage_count": len(passages),
         "question_count": len(questions),
-        "documents": [{"source": d.source, "title": d.title, "speakers": d.speakers,
-                       "questions": len(d.questions)} for d in docs],
+        "documents": [r.to_json() for r in records],
+        "embeddings": {"passages_reused": int(passage_reused.sum()),
+                       "passages_embedded": int((~passage_reused).sum()),
+                       "questions_reused": int(question_reused.sum()),
+                       "questions_embedded": int((~question_reused).sum()),
+                       "reused_from": reused_from},
         "corpus_dir": str(corpus_dir.resolve()),
         "corpus": fingerprint,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -87,6 +142,19 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder) -> dict:
     }
     write_index(index_dir, manifest, passages, passage_vectors, questions, question_vectors, started)
     return manifest
+
+
+def document_record(doc: Document, fingerprint: dict[str, str], passages: int, reused: int) -> DocumentRecord:
+    """What the manifest says of one document: where it came from and what the build did with it."""
+    path = Path(doc.path)
+    meta = metadata_path(path).name
+    return DocumentRecord(
+        source=doc.source, title=doc.title, file=path.name, format=doc.format, sha256=fingerprint.get(path.name, ""),
+        content_sha256=content_sha256(doc), metadata_file=meta if meta in fingerprint else None,
+        date=doc.date, event=doc.event, speakers=doc.speakers,
+        speaker_details=[{"initials": s.initials, "name": s.name, "role": s.role, "display": s.display}
+                         for s in doc.speaker_info()],
+        questions=len(doc.questions), passages=passages, vectors_reused=reused, vectors_embedded=passages - reused)
 
 
 def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,

@@ -24,21 +24,50 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Speaker:
+    """A speaker of one document: initials are only unique within that document."""
+
+    initials: str  # the tag in the text, e.g. "AC"
+    name: str = ""  # display name, only when a person gave one (metadata); never guessed
+    role: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.name or self.initials
+
+
+@dataclass(frozen=True)
 class Document:
     source: str  # file stem, e.g. "coproduction-qi-webinar-qa"
     title: str
     questions: tuple[Question, ...]
     path: str = ""
+    date: str = ""  # as written in the document or its metadata, e.g. "2021-06-17"
+    event: str = ""
+    people: tuple[Speaker, ...] = ()  # names and roles given for some speakers; see speaker_info()
+    format: str = ""  # "text", "markdown", "pdf" or "docx"
 
     @property
     def speakers(self) -> list[str]:
         return sorted({a.speaker for q in self.questions for a in q.answers})
+
+    def speaker_info(self) -> list[Speaker]:
+        """Every speaker of the document, with a name and role where one was given."""
+        given = {p.initials: p for p in self.people}
+        return [given.get(s, Speaker(s)) for s in self.speakers]
+
+    def content_key(self) -> tuple:
+        """The questions and answers alone: two files with equal keys hold the same Q&A."""
+        return tuple((q.number, q.text, tuple((a.speaker, a.text) for a in q.answers)) for q in self.questions)
 
     def to_json(self) -> dict:
         """The public `parse --json` shape."""
         return {
             "source": self.source,
             "title": self.title,
+            "date": self.date,
+            "event": self.event,
+            "speakers": [asdict(s) for s in self.speaker_info()],
             "questions": [
                 {
                     "number": q.number,
@@ -78,6 +107,7 @@ class Hit:
     position: int = 1
     relevance: str = ""  # a label a person can read: "strong match", "good match", ...
     title: str = ""  # the source document's title
+    speaker_name: str = ""  # display name from the document's metadata, else the initials
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -125,3 +155,27 @@ class CompareResult:
     def to_json(self) -> dict:
         return {"query": self.query, "low_confidence": self.low_confidence,
                 "speakers": {s: [h.to_json() for h in hits] for s, hits in self.speakers.items()}}
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index manifest records of each document it was built from (``manifest["documents"]``)."""
+
+    source: str  # file stem; passage ids start with it
+    title: str
+    file: str  # file name in the corpus
+    format: str  # "text", "markdown", "pdf" or "docx"
+    sha256: str  # of the file as built
+    content_sha256: str  # of its questions and answers alone: the same Q&A in another format has the same one
+    metadata_file: str | None  # "<stem>.meta.json" if one was applied
+    date: str
+    event: str
+    speakers: list[str]  # initials, unique only within this document
+    speaker_details: list[dict]  # [{"initials", "name", "role", "display"}]; display is the name, else the initials
+    questions: int
+    passages: int
+    vectors_reused: int  # passage vectors taken from the previous index (same text, same model)
+    vectors_embedded: int  # passage vectors computed by this build
+
+    def to_json(self) -> dict:
+        return asdict(self)

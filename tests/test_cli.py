@@ -130,3 +130,25 @@ def test_build_bad_corpus_exits_1_and_keeps_index(tmp_path, seed_path):
     out = run("build", "--corpus", corpus, "--index", index, "--model", "hash-32")
     assert out.returncode == 1 and "b.txt:1: question 1 has no speaker-tagged answer" in out.stderr
     assert (index / "passages.jsonl").read_text() == before
+
+
+def test_add_then_filter_by_document(tmp_path, seed_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / seed_path.name).write_bytes(seed_path.read_bytes())
+    index = tmp_path / "index"
+    assert run("build", "--corpus", corpus, "--index", index, "--model", "hash-64").returncode == 0
+    doc = tmp_path / "panel.md"
+    doc.write_text("# Panel talk\n\nSpeakers:\n- JB: Jo Bloggs, chair\n\n## 1. Should members be paid?\n\n"
+                   "**JB:** Yes, pay for time and travel.\n")
+    out = run("add", doc, "--corpus", corpus, "--index", index)
+    assert out.returncode == 0, out.stderr
+    assert "added panel.md" in out.stdout and "reused" in out.stdout
+    out = run("search", "paid", "--document", "panel", "--json", "--index", index, "--corpus", corpus)
+    hits = json.loads(out.stdout)["hits"]
+    assert hits and all(h["source"] == "panel" and h["title"] == "Panel talk" for h in hits)
+    assert hits[0]["speaker_name"] == "Jo Bloggs"
+    again = run("add", doc, "--corpus", corpus, "--index", index)
+    assert again.returncode == 1 and "refused panel.md" in again.stderr
+    bad = run("search", "paid", "--document", "nope", "--index", index, "--corpus", corpus)
+    assert bad.returncode == 2 and "unknown document nope" in bad.stderr

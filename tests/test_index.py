@@ -81,3 +81,111 @@ def test_rebuild_replaces_index(small_corpus, tmp_path):
     data = load_index(index)
     assert data.passages[-1].passage_id == "coproduction-qi-webinar-qa:q16:AC:1"
     assert json.loads((index / "manifest.json").read_text())["question_count"] == 16
+
+
+# -- incremental builds and per-document records ----------------------------------------------
+
+class CountingEmbedder(HashEmbedder):
+    """The deterministic fake embedder, recording every text it is asked to embed."""
+
+    def __init__(self, dim: int = 64):
+        super().__init__(dim)
+        self.texts: list[str] = []
+
+    def encode(self, texts, batch_size=32):
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size)
+
+
+def test_manifest_records_each_document(built_index, seed_path):
+    import hashlib
+
+    _, index = built_index
+    m = read_manifest(index)
+    (record,) = m["documents"]
+    assert (record["source"], record["file"], record["format"]) == ("coproduction-qi-webinar-qa", seed_path.name, "text")
+    assert record["sha256"] == hashlib.sha256(seed_path.read_bytes()).hexdigest()
+    assert len(record["content_sha256"]) == 64 and record["metadata_file"] is None
+    assert (record["questions"], record["passages"]) == (15, m["passage_count"])
+    assert (record["vectors_embedded"], record["vectors_reused"]) == (m["passage_count"], 0)
+    assert record["speakers"] == ["AC", "SK"]
+    assert record["speaker_details"] == [{"initials": "AC", "name": "", "role": "", "display": "AC"},
+                                         {"initials": "SK", "name": "", "role": "", "display": "SK"}]
+    assert m["embeddings"] == {"passages_reused": 0, "passages_embedded": m["passage_count"],
+                               "questions_reused": 0, "questions_embedded": 15, "reused_from": None}
+
+
+def test_rebuild_embeds_only_changed_text(small_corpus, tmp_path):
+    from panelsearch.index import passage_embed_text
+
+    index = tmp_path / "index"
+    first = build_index(small_corpus, index, HashEmbedder())
+    doc = small_corpus / "coproduction-qi-webinar-qa.txt"
+    doc.write_text(doc.read_text() + "\n16 A new question?\nAC: A new answer.\n")
+    counting = CountingEmbedder()
+    m = build_index(small_corpus, index, counting)
+    assert counting.texts == ["A new question?\nA new answer.", "A new question?"]
+    assert m["embeddings"]["passages_embedded"] == 1 and m["embeddings"]["questions_embedded"] == 1
+    assert m["embeddings"]["passages_reused"] == first["passage_count"]
+    assert m["embeddings"]["reused_from"] == first["built_at"]
+    assert m["documents"][0]["vectors_embedded"] == 1
+    data = load_index(index)
+    fresh = HashEmbedder().encode([passage_embed_text(p) for p in data.passages])
+    assert np.array_equal(data.index.reconstruct_n(0, data.index.ntotal), fresh)
+
+
+def test_other_model_reuses_nothing(small_corpus, tmp_path):
+    index = tmp_path / "index"
+    m = build_index(small_corpus, index, HashEmbedder(64))
+    counting = CountingEmbedder(32)
+    build_index(small_corpus, index, counting)
+    assert len(counting.texts) == m["passage_count"] + m["question_count"]
+
+
+def test_reuse_can_be_turned_off(small_corpus, tmp_path):
+    index = tmp_path / "index"
+    m = build_index(small_corpus, index, HashEmbedder())
+    counting = CountingEmbedder()
+    build_index(small_corpus, index, counting, reuse=False)
+    assert len(counting.texts) == m["passage_count"] + m["question_count"]
+
+
+def test_damaged_previous_index_is_rebuilt_in_full(small_corpus, tmp_path):
+    index = tmp_path / "index"
+    m = build_index(small_corpus, index, HashEmbedder())
+    faiss_file = index / "passages.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    counting = CountingEmbedder()
+    build_index(small_corpus, index, counting)
+    assert len(counting.texts) == m["passage_count"] + m["question_count"]
+    assert load_index(index).index.ntotal == m["passage_count"]
+
+
+def test_editing_metadata_makes_the_index_stale(small_corpus, tmp_path):
+    index = tmp_path / "index"
+    build_index(small_corpus, index, HashEmbedder())
+    (small_corpus / "coproduction-qi-webinar-qa.meta.json").write_text('{"title": "Webinar"}')
+    with pytest.raises(StaleIndexError, match="coproduction-qi-webinar-qa.meta.json"):
+        check_fresh(read_manifest(index), small_corpus)
+    m = build_index(small_corpus, index, HashEmbedder())
+    assert m["documents"][0]["title"] == "Webinar"
+    assert m["documents"][0]["metadata_file"] == "coproduction-qi-webinar-qa.meta.json"
+    assert m["embeddings"]["passages_embedded"] == 0  # a new title changes no embedded text
+
+
+def test_corpus_of_every_format_keeps_each_document_apart(small_corpus, tmp_path):
+    from tests.test_formats import make_docx, make_pdf, readme_block
+
+    rows = [("1", "How do we recruit carers?", ["AC: Through the carers' centre."]),
+            ("2", "How long do meetings last?", ["AC: An hour. SK: Never more than two."])]
+    make_pdf(rows, small_corpus / "carers-forum.pdf", page_height=595)
+    make_docx([(n, q + " (Word)", a) for n, q, a in rows], small_corpus / "carers-forum-2.docx")
+    (small_corpus / "patient-panel.md").write_text(readme_block("markdown"))
+    m = build_index(small_corpus, tmp_path / "index", HashEmbedder())
+    assert [(d["source"], d["format"], d["speakers"]) for d in m["documents"]] == [
+        ("carers-forum-2", "docx", ["AC", "SK"]), ("carers-forum", "pdf", ["AC", "SK"]),
+        ("coproduction-qi-webinar-qa", "text", ["AC", "SK"]), ("patient-panel", "markdown", ["JB", "MT"])]
+    passages = load_index(tmp_path / "index").passages
+    assert len({p.passage_id for p in passages}) == len(passages)
+    assert all(p.passage_id.startswith(p.source + ":") for p in passages)
+    assert "carers-forum:q02:SK:1" in {p.passage_id for p in passages}
