@@ -49,6 +49,12 @@ class PackItem:
                    question=hit.question, speaker=hit.speaker, text=hit.text, title=hit.title)
 
     @classmethod
+    def from_passage(cls, passage, title: str = "") -> "PackItem":
+        """From an index ``Passage`` (browsing, where there is no search hit)."""
+        return cls(passage_id=passage.passage_id, source=passage.source, question_number=passage.question_number,
+                   question=passage.question, speaker=passage.speaker, text=passage.text, title=title)
+
+    @classmethod
     def whole_answer(cls, question: dict, speaker: str, text: str) -> "PackItem":
         """A speaker's whole answer to a question (``Searcher.questions`` shape), as one item."""
         return cls(passage_id=f"{question['source']}:q{question['number']:02d}:{speaker}:all",
@@ -142,19 +148,19 @@ def to_markdown(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | 
 
 
 # -- Word ------------------------------------------------------------------------------------------
-def _border(paragraph, edge: str, size: int = 6, colour: str = "A0A8B4", space: int = 1) -> None:
-    """Draw one border of a paragraph (``edge``: left, bottom, …); python-docx has no API for it."""
+def _border(paragraph, *edges: str, size: int = 6, colour: str = "A0A8B4", space: int = 1) -> None:
+    """Draw borders of a paragraph (``edges`` in schema order: top, left, bottom, right, between);
+    python-docx has no API for them."""
     p_pr = paragraph._p.get_or_add_pPr()
-    borders = p_pr.find(qn("w:pBdr"))
-    if borders is None:
-        borders = OxmlElement("w:pBdr")
-        p_pr.insert_element_before(borders, "w:shd", *_AFTER_SHD)
-    line = OxmlElement(f"w:{edge}")
-    line.set(qn("w:val"), "single")
-    line.set(qn("w:sz"), str(size))
-    line.set(qn("w:space"), str(space))
-    line.set(qn("w:color"), colour)
-    borders.append(line)
+    borders = OxmlElement("w:pBdr")
+    for edge in edges:
+        line = OxmlElement(f"w:{edge}")
+        line.set(qn("w:val"), "single")
+        line.set(qn("w:sz"), str(size))
+        line.set(qn("w:space"), str(space))
+        line.set(qn("w:color"), colour)
+        borders.append(line)
+    p_pr.insert_element_before(borders, "w:shd", *_AFTER_SHD)
 
 
 def _shade(paragraph, fill: str) -> None:
@@ -254,7 +260,7 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
         quote.add_run(f"“{' '.join(item.text.split())}”")
         quote.paragraph_format.keep_with_next = True
         _border(quote, "left", size=24, colour=_ACCENT, space=8)
-        _shade(quote, "F1F5F9")
+        _shade(quote, "EEF2F7")
 
         cite = doc.add_paragraph()
         cite.paragraph_format.keep_with_next = True
@@ -268,11 +274,13 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
         notes.paragraph_format.keep_with_next = True
         for line in range(note_lines):
             ruled = doc.add_paragraph()
-            ruled.paragraph_format.space_after = Pt(0)
-            ruled.paragraph_format.space_before = Pt(14)
+            ruled.paragraph_format.space_after = ruled.paragraph_format.space_before = Pt(0)
+            ruled.paragraph_format.line_spacing = Pt(26)  # exact height: evenly spaced lines
             if line < note_lines - 1:
                 ruled.paragraph_format.keep_with_next = True
-            _border(ruled, "bottom", size=4, colour="A0A8B4")
+            # Word and LibreOffice merge runs of paragraphs with equal borders into one box: "between"
+            # draws the inner lines, "bottom" the last.
+            _border(ruled, "bottom", "between", size=4, colour="A0A8B4")
 
     buffer = io.BytesIO()
     doc.save(buffer)

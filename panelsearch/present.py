@@ -37,6 +37,7 @@ EXAMPLE_QUERIES = (
 
 _STEMMER = Stemmer.Stemmer("english")
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[/'’-][A-Za-z0-9]+)*")
+_URL_RE = re.compile(r"https?://\S+|www\.\S+")
 # Words a query uses to ask, not to say what it is about: never highlighted.
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be been before being below
@@ -45,7 +46,7 @@ got had has have having he her here hers him his how i if in into is it its itse
 might more most much my no nor not now of off on once only or other our ours out over own same
 she should so some still such than that the their theirs them then there these they this those
 through to too under until up us very was we were what when where which while who whom why will
-with would you your yours yet really anyone anybody something thing things way ways lot
+with would you your yours yet really anyone anybody something thing things way ways lot need needs
 """.split())
 
 # One pass over every character HTML or Markdown gives meaning to (two passes would re-escape
@@ -107,9 +108,22 @@ def acronym_key(word: str, glossary: Mapping[str, str]) -> str | None:
 
 
 def highlight(text: str, terms: Iterable[str] = (), glossary: Mapping[str, str] | None = None) -> str:
-    """Escaped HTML of ``text`` with query words in ``<mark>`` and acronyms in ``<abbr title=…>``."""
+    """Escaped HTML of ``text`` with query words in ``<mark>`` and acronyms in ``<abbr title=…>``.
+
+    Web addresses are left as they are (the "nhs" of england.nhs.uk is not an acronym to explain).
+    """
     terms = frozenset(terms)
-    text = " ".join(str(text).split())
+    text = re.sub(r"\s+", " ", str(text))  # spaces at the ends stay: answer_html joins pieces
+    out, pos = [], 0
+    for url in _URL_RE.finditer(text):
+        out.append(_highlight_words(text[pos:url.start()], terms, glossary))
+        out.append(_escape(url.group(0)))
+        pos = url.end()
+    out.append(_highlight_words(text[pos:], terms, glossary))
+    return "".join(out)
+
+
+def _highlight_words(text: str, terms: frozenset[str], glossary: Mapping[str, str] | None) -> str:
     out, pos = [], 0
     for m in _TOKEN_RE.finditer(text):
         out.append(_escape(text[pos:m.start()]))
@@ -146,10 +160,16 @@ def passage_spans(answer: str, passages: Iterable[str]) -> list[tuple[int, int]]
 
 def answer_html(answer: str, passages: Iterable[str] = (), terms: Iterable[str] = (),
                 glossary: Mapping[str, str] | None = None) -> str:
-    """A whole answer as escaped HTML, each matched passage inside ``<span class="ps-matched">``."""
+    """A whole answer as escaped HTML, each matched passage inside ``<span class="ps-matched">``.
+
+    A passage that is the whole answer is not marked: there is nothing to tell it apart from.
+    """
     answer = " ".join(answer.split())
+    spans = passage_spans(answer, passages)
+    if spans == [(0, len(answer))]:
+        spans = []
     out, pos = [], 0
-    for start, end in passage_spans(answer, passages):
+    for start, end in spans:
         out.append(highlight(answer[pos:start], terms, glossary))
         out.append(f'<span class="ps-matched">{highlight(answer[start:end], terms, glossary)}</span>')
         pos = end
@@ -171,6 +191,24 @@ def speaker_badge(speaker: str, colours: Mapping[str, str]) -> str:
 def relevance_level(label: str) -> int:
     """0 (unknown) to 4 (strong match)."""
     return RELEVANCE_LEVELS.get((label or "").strip().lower(), 0)
+
+
+def shown_relevance(hit: Hit, best_score: float) -> str:
+    """The relevance label to show: the search's own label, or better when the hit is close to the
+    best hit of a confident result.
+
+    ``hit.relevance`` comes from fixed score thresholds, and the fused scores move whenever the
+    search is re-tuned (after one re-tuning, the right answer to a plain question read "weak
+    match"). Within one result, a hit's score relative to the best is stable under such changes,
+    so the label shown is the better of the two readings. Only call this for results that are not
+    low confidence: there, "best" means "the panel's answer", not "least bad".
+    """
+    level = relevance_level(hit.relevance)
+    if best_score > 0 and hit.score > 0:
+        ratio = hit.score / best_score
+        level = max(level, 4 if ratio >= 0.9 else 3 if ratio >= 0.75 else 2 if ratio >= 0.5 else 1)
+    labels = {v: k for k, v in RELEVANCE_LEVELS.items()}
+    return labels.get(level, hit.relevance)
 
 
 def relevance_html(label: str) -> str:
@@ -196,12 +234,13 @@ def question_label(number: int, question: str, limit: int | None = 150) -> str:
 
 
 def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
-              glossary: Mapping[str, str] | None = None, extra: str = "") -> str:
+              glossary: Mapping[str, str] | None = None, extra: str = "", relevance: str | None = None) -> str:
     """One result card: speaker badge, relevance, highlighted passage, source question."""
     label = question_label(hit.question_number, hit.question)
+    relevance = hit.relevance if relevance is None else relevance
     return (
         '<div class="ps-card">'
-        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours)}{relevance_html(hit.relevance)}</div>'
+        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours)}{relevance_html(relevance)}</div>'
         f'<div class="ps-passage">{highlight(hit.text, terms, glossary)}</div>'
         f'<div class="ps-source" title="{escape(hit.question)}">{highlight(label, (), glossary)}</div>'
         + (f'<div class="ps-extra">{escape(extra)}</div>' if extra else "")
@@ -240,31 +279,39 @@ class QuestionGroup:
         return self.hits[0]
 
     def others_summary(self) -> str:
-        """'Also matched: 2 more passages from AC, 1 from SK.' (empty when there are none)."""
+        """'+ 2 more passages from AC in this question also match.' (empty when there are none)."""
         rest = self.hits[1:]
         if not rest:
             return ""
         counts: dict[str, int] = {}
         for h in rest:
             counts[h.speaker] = counts.get(h.speaker, 0) + 1
-        parts = [f"{n} from {s}" for s, n in counts.items()]
         total = len(rest)
-        return (f"Also matched in this question: {total} more passage{'s' if total > 1 else ''} "
-                f"({', '.join(parts)}), marked in the whole answer.")
+        noun, verb = ("passages", "match") if total > 1 else ("passage", "matches")
+        if len(counts) == 1:
+            return f"+ {total} more {noun} from {next(iter(counts))} in this question also {verb}."
+        split = ", ".join(f"{n} from {s}" for s, n in counts.items())
+        return f"+ {total} more {noun} in this question also {verb} ({split})."
 
 
 def group_by_question(hits: Iterable[Hit], limit: int | None = None) -> list[QuestionGroup]:
-    """One group per question, in the order of each question's best hit; at most ``limit`` groups."""
+    """One group per question, in the order of each question's best hit.
+
+    With ``limit``, reading stops at the hit that would open question ``limit + 1``: a group then
+    holds only the passages that outrank every question left out, not every passage of a long
+    answer that happens to be in ``hits``.
+    """
     order: list[tuple[str, int]] = []
     members: dict[tuple[str, int], list[Hit]] = {}
     for h in hits:
         key = (h.source, h.question_number)
         if key not in members:
+            if limit is not None and len(order) >= limit:
+                break
             order.append(key)
             members[key] = []
         members[key].append(h)
-    groups = [QuestionGroup(k[0], k[1], members[k][0].question, tuple(members[k])) for k in order]
-    return groups[:limit] if limit is not None else groups
+    return [QuestionGroup(k[0], k[1], members[k][0].question, tuple(members[k])) for k in order]
 
 
 # -- questions and answers -----------------------------------------------------------------------
@@ -275,6 +322,12 @@ def find_question(questions: list[dict], number: int, source: str | None = None)
 
 def answered_by(question: dict) -> list[str]:
     return list(dict.fromkeys(a["speaker"] for a in question.get("answers", [])))
+
+
+def answer_passages(passages: Iterable, source: str, number: int, speaker: str) -> list:
+    """The focused passages (``kind == "chunk"``) of one speaker's answer, in order."""
+    return sorted((p for p in passages if p.kind == "chunk" and p.source == source
+                   and p.question_number == number and p.speaker == speaker), key=lambda p: p.position)
 
 
 def browse_questions(questions: list[dict], speakers: Iterable[str] | None = None,
@@ -319,40 +372,40 @@ class CompareView:
 def align_compare(result: CompareResult, questions: list[dict], k: int = 3, per_question: int = 2) -> CompareView:
     """Line up each speaker's passages question by question.
 
-    The matched questions are those of each speaker's top ``k`` passages that are better than weak.
-    In each speaker's column, every matched question gets that speaker's best passages on it
-    (up to ``per_question``), or a note "SK did not answer Q9." when the speaker did not answer it:
-    a column is never padded with passages from unrelated questions. ``result`` should hold
-    enough passages per speaker (``Searcher.compare(query, k=MAX_K)``) that each answered question
-    has one; if not, the note says the answer did not touch the query.
+    The matched questions are the first ``k`` distinct questions of all speakers' passages pooled
+    and ranked together (the scores of one query are comparable across speakers). In each
+    speaker's column every matched question gets that speaker's best passages on it (up to
+    ``per_question``), or a note "SK did not answer Q9." when the speaker did not answer it: a
+    column is never padded with passages from questions that did not match. ``result`` should
+    hold every passage (``Searcher.compare(query, k=MAX_K)``) so each answered question has one;
+    if not, the note says the answer did not touch the query.
     """
     speakers = list(result.speakers)
     index = {(q["source"], q["number"]): q for q in questions}
-
-    def strength(h: Hit) -> tuple:
-        return (-relevance_level(h.relevance), -h.score, h.rank)
-
-    tops = [h for s in speakers for h in result.speakers[s][:k] if relevance_level(h.relevance) != 1]
+    order = {s: n for n, s in enumerate(speakers)}
+    pooled = sorted((h for s in speakers for h in result.speakers[s]),
+                    key=lambda h: (-h.score, h.rank, order[h.speaker]))
     matched: list[tuple[str, int]] = []
-    for h in sorted(tops, key=strength):
+    texts: dict[tuple[str, int], str] = {}
+    for h in pooled:
         key = (h.source, h.question_number)
-        if key not in matched:
-            matched.append(key)
-    matched = matched[:k]
+        if key not in texts:
+            texts[key] = h.question
+            if len(matched) < k:
+                matched.append(key)
 
     columns: dict[str, tuple[CompareEntry, ...]] = {}
     for s in speakers:
         entries = []
         for key in matched:
             q = index.get(key)
-            text = q["question"] if q else next(h.question for h in tops if (h.source, h.question_number) == key)
-            own = sorted((h for h in result.speakers[s] if (h.source, h.question_number) == key), key=strength)
+            own = [h for h in result.speakers[s] if (h.source, h.question_number) == key]  # rank order
             if own:
-                entries.append(CompareEntry(s, key[0], key[1], text, tuple(own[:per_question])))
+                entries.append(CompareEntry(s, key[0], key[1], texts[key], tuple(own[:per_question])))
             elif q is not None and s not in answered_by(q):
-                entries.append(CompareEntry(s, key[0], key[1], text, note=f"{s} did not answer Q{key[1]}."))
+                entries.append(CompareEntry(s, key[0], key[1], texts[key], note=f"{s} did not answer Q{key[1]}."))
             else:
-                entries.append(CompareEntry(s, key[0], key[1], text,
+                entries.append(CompareEntry(s, key[0], key[1], texts[key],
                                             note=f"{s} answered Q{key[1]}, but not on this point."))
         columns[s] = tuple(entries)
     both = tuple(key for key in matched if key in index and len(speakers) > 1

@@ -1,24 +1,67 @@
-"""The Streamlit page, run headless with AppTest against a real index."""
+"""The Streamlit page, run headless with AppTest against a real index: every view, links, the pack."""
+import shutil
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from panelsearch.errors import UsageError
 from tests.conftest import ROOT
+
+PAY = "How do we pay experts by experience?"
+OFF_TOPIC = "what is the weather in paris tomorrow"
+INJECTIONS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
 
 
 @pytest.fixture
-def app(built_index, monkeypatch):
+def env(built_index, monkeypatch):
     corpus, index = built_index
     monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
     monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    return built_index
+
+
+@pytest.fixture
+def app(env):
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
 
 
-def test_typing_a_query_shows_results(app):
+def opened(params: dict) -> AppTest:
+    """The page as opened from a link with these query parameters."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def search(app: AppTest, query: str) -> AppTest:
     app.run()
+    app.text_input(key="w_query").input(query).run()
     assert not app.exception
-    app.text_input[0].input("How do we pay experts by experience?").run()
-    assert not app.exception
-    page = " ".join(m.value for m in app.markdown)
+    return app
+
+
+def show(app: AppTest, view: str) -> AppTest:
+    """Click a tab (AppTest cannot click tabs; the tab's state lives under its key)."""
+    app.session_state["view"] = view
+    return app.run()
+
+
+def markup(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def cards(app: AppTest) -> list[str]:
+    return [m.value for m in app.markdown if m.value.startswith('<div class="ps-card">')]
+
+
+def add_buttons(app: AppTest) -> list:
+    return [b for b in app.button if b.label == "Add to pack" and not b.disabled]
+
+
+# -- start-up and errors -------------------------------------------------------------------------
+def test_typing_a_query_shows_results(app):
+    search(app, PAY)
+    page = markup(app)
     assert "Q9" in page and "AC" in page
 
 
@@ -26,5 +69,249 @@ def test_missing_index_shows_message(tmp_path, monkeypatch):
     monkeypatch.setenv("PANELSEARCH_INDEX", str(tmp_path / "none"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
+    assert not at.exception
+    assert any("index is not ready" in e.value for e in at.error)
+    assert any("panelsearch build" in i.value for i in at.info)
+
+
+def test_stale_index_says_how_to_rebuild(built_index, tmp_path, monkeypatch):
+    corpus, index = built_index
+    changed = tmp_path / "corpus"
+    shutil.copytree(corpus, changed)
+    seed = next(changed.iterdir())
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(changed))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("stale" in e.value for e in at.error)
+    assert any("panelsearch build" in i.value for i in at.info)
+
+
+def test_usage_error_is_a_warning_not_a_traceback(app, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise UsageError("k must be a whole number of at least 1")
+
+    monkeypatch.setattr("panelsearch.search.Searcher.query", refuse)
+    search(app, PAY)
+    assert any("k must be" in w.value for w in app.warning)
+    assert not cards(app)
+
+
+# -- search --------------------------------------------------------------------------------------
+def test_cards_show_badge_highlight_source_and_a_readable_relevance(app):
+    search(app, PAY)
+    found = cards(app)
+    assert len(found) == 5
+    first = found[0]
+    assert 'class="ps-badge"' in first and ">AC</span>" in first
+    assert "<mark>" in first
+    assert "Q9 · Are Experts by Experience team members" in first
+    assert any(label in first for label in ("Strong match", "Good match", "Partial match", "Weak match"))
+    assert "score" not in first.lower()
+
+
+def test_each_card_has_the_whole_answer_with_the_passage_marked(app):
+    search(app, PAY)
+    expanders = [e for e in app.expander if e.label.startswith("Whole answer to Q")]
+    assert expanders[0].label == "Whole answer to Q9"
+    inside = "\n".join(m.value for m in expanders[0].markdown)
+    assert '<span class="ps-matched">' in inside and inside.count('<div class="ps-answer">') == 1
+
+
+def test_one_card_per_question_and_every_passage(app):
+    search(app, PAY)
+    numbers = [c.split('<div class="ps-source"', 1)[1].split("Q", 1)[1].split(" ", 1)[0] for c in cards(app)]
+    assert len(numbers) == len(set(numbers)) == 5
+    app.toggle(key="w_grouped").set_value(False).run()
+    numbers = [c.split('<div class="ps-source"', 1)[1].split("Q", 1)[1].split(" ", 1)[0] for c in cards(app)]
+    assert len(numbers) == 5 and len(set(numbers)) < 5  # Q9's passages now take several cards
+    assert app.query_params["group"] == "0"
+
+
+def test_number_of_results(app):
+    search(app, PAY)
+    app.slider(key="w_k").set_value(2).run()
+    assert len(cards(app)) == 2
+    assert app.query_params["k"] == "2"
+
+
+def test_speaker_filter_is_built_from_the_corpus(app):
+    search(app, PAY)
+    speakers = next(b for b in app.get("button_group") if b.key == "w_speakers")
+    assert list(speakers.options) == ["AC", "SK"]
+    speakers.unselect("AC").run()
+    found = cards(app)
+    assert found and all(">SK</span>" in c and ">AC</span>" not in c for c in found)
+    assert app.query_params["speaker"] == "SK"
+
+
+def test_clicking_an_example_searches_it(app):
+    app.run()
+    examples = next(b for b in app.get("button_group") if b.key == "w_example")
+    examples.set_value(examples.options[1]).run()
+    assert app.text_input(key="w_query").value == examples.options[1]
+    assert cards(app)
+
+
+def test_low_confidence_shows_closest_questions_not_passages(app):
+    search(app, OFF_TOPIC)
+    assert any("did not answer" in w.value for w in app.warning)
+    assert not cards(app)
+    read = [b for b in app.button if b.label.startswith("Read the answers to Q")]
+    assert len(read) == 3
+    number = int(read[0].label.rsplit("Q", 1)[1])
+    read[0].click().run()
+    assert app.session_state["view"] == "Browse"
+    assert app.query_params["view"] == "browse" and app.query_params["q"] == str(number)
+    assert f'<span class="ps-qnum">Q{number}</span>' in markup(app)
+
+
+@pytest.mark.parametrize("query", INJECTIONS)
+def test_hostile_queries_are_shown_as_text(app, query):
+    search(app, query)
+    raw = query[:7]  # "<img sr" / "<script"
+    for m in app.markdown:
+        if m.allow_html:
+            assert raw not in m.value
+    for el in [*app.caption, *app.warning]:
+        assert raw not in el.value
+    shown = "\n".join(e.value for e in [*app.caption, *app.warning])
+    assert "&lt;" in shown  # the query is echoed, escaped
+
+
+def test_acronyms_are_explained_and_listed(app):
+    search(app, "what training do EBEs need")
+    assert '<abbr title="EBE&#58; Expert by Experience">' in markup(app)
+    glossary = next(e for e in app.expander if e.label.startswith("Glossary"))
+    listed = glossary.markdown[0].value
+    for acronym in ("EBE", "QI", "HCP", "NHSE/I", "CCG", "ELFT", "BSMHFT", "lxp"):
+        assert f"<dt>{acronym}</dt>" in listed
+
+
+# -- compare -------------------------------------------------------------------------------------
+def test_compare_puts_speakers_side_by_side_and_says_who_did_not_answer(app):
+    search(app, PAY)
+    show(app, "Compare")
+    assert not app.exception
+    page = markup(app)
+    assert "SK did not answer Q9." in page
+    assert '<span class="ps-qnum">Q9</span>' in page
+    assert app.query_params["view"] == "compare"
+
+
+def test_compare_aligns_both_answers_where_both_answered(app):
+    search(app, "what training do experts by experience need")
+    show(app, "Compare")
+    both = [e for e in app.expander if e.label == "AC and SK: full answers to Q7"]
+    assert both
+    blocks = [m.value for m in both[0].markdown if 'class="ps-answer"' in m.value]
+    assert len(blocks) == 2 and ">AC</span>" in blocks[0] and ">SK</span>" in blocks[1]
+
+
+def test_compare_low_confidence(app):
+    search(app, OFF_TOPIC)
+    show(app, "Compare")
+    assert any("did not answer" in w.value for w in app.warning) and not cards(app)
+
+
+# -- browse --------------------------------------------------------------------------------------
+def test_a_link_opens_one_question_in_browse(env):
+    at = opened({"view": "browse", "q": "11"})
+    assert not at.exception
+    questions = [m.value for m in at.markdown if m.value.startswith('<div class="ps-question">')]
+    assert len(questions) == 1 and "Q11" in questions[0] and "recruit/select" in questions[0]
+    next(b for b in at.button if b.label == "Show all questions").click().run()
+    assert len([m for m in at.markdown if m.value.startswith('<div class="ps-question">')]) == 15
+    assert "q" not in at.query_params
+
+
+def test_browse_filtered_by_speaker(env):
+    at = opened({"view": "browse", "speaker": "SK"})
+    questions = [m.value for m in at.markdown if m.value.startswith('<div class="ps-question">')]
+    answers = [m.value for m in at.markdown if m.value.startswith('<div class="ps-answer">')]
+    assert 0 < len(questions) < 15
+    assert answers and all(">SK</span>" in a for a in answers)
+
+
+def test_a_bad_link_is_explained_not_fatal(env):
+    at = opened({"view": "nowhere", "k": "many", "speaker": "ZZ"})
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "unknown view" in warning and "whole number" in warning and "unknown speaker" in warning
+
+
+# -- links ---------------------------------------------------------------------------------------
+def test_a_copied_link_reproduces_the_search(app, env):
+    search(app, PAY)
+    app.slider(key="w_k").set_value(3).run()
+    show(app, "Compare")
+    params = app.query_params
+    again = opened({name: params[name] for name in params})
+    assert again.text_input(key="w_query").value == PAY
+    assert again.session_state["view"] == "Compare"
+    assert markup(again) == markup(app)
+
+
+# -- discussion pack -----------------------------------------------------------------------------
+def test_pack_collects_passages_across_searches_and_views(app):
+    search(app, PAY)
+    add_buttons(app)[0].click().run()
+    first = app.session_state["pack"][0]
+    assert first.question_number == 9 and first.speaker == "AC"
+    assert any(b.label == "In your pack" and b.disabled for b in app.button)
+
+    app.text_input(key="w_query").input("how do we create a safe space").run()
+    show(app, "Compare")
+    add_buttons(app)[0].click().run()
+    show(app, "Browse")
+    next(b for b in app.button if b.label == "Add to pack" and not b.disabled).click().run()
+    assert len(app.session_state["pack"]) == 3
+    assert "3 passages" in " ".join(m.value for m in app.sidebar.markdown)
+
+
+def test_pack_view_offers_word_and_markdown_downloads(app):
+    search(app, PAY)
+    for _ in range(2):
+        add_buttons(app)[0].click().run()
+    show(app, "Pack")
+    assert not app.exception
+    downloads = {d.label: d for d in app.get("download_button")}
+    assert set(downloads) == {"Download Word (.docx)", "Download Markdown (.md)"}
+    quotes = [m.value for m in app.markdown if "ps-pack-quote" in m.value]
+    assert len(quotes) == 2
+    pack = app.session_state["pack"]
+    next(b for b in app.button if b.key == f"down-{pack[0].passage_id}").click().run()
+    assert [i.passage_id for i in app.session_state["pack"]] == [pack[1].passage_id, pack[0].passage_id]
+    next(b for b in app.button if b.key == f"remove-{pack[0].passage_id}").click().run()
+    assert len(app.session_state["pack"]) == 1
+
+
+def test_empty_pack_explains_itself(app):
+    app.run()
+    show(app, "Pack")
+    assert any("pack is empty" in i.value for i in app.info)
+    assert not app.get("download_button")
+
+
+def test_whole_answer_repeats_a_question_only_when_the_card_cut_it(app):
+    search(app, "We have no staff time for co-production, can it still work?")
+    expander = next(e for e in app.expander if e.label == "Whole answer to Q5")
+    inside = "\n".join(m.value for m in expander.markdown)
+    assert "I do like incorporating service users as well." in inside  # the end the card left out
+
+
+def test_damaged_index_is_an_error_not_a_traceback(built_index, tmp_path, monkeypatch):
+    import json
+
+    corpus, index = built_index
+    damaged = tmp_path / "index"
+    shutil.copytree(index, damaged)
+    manifest = json.loads((damaged / "manifest.json").read_text())
+    del manifest["model"]
+    (damaged / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(damaged))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert any("index is not ready" in e.value for e in at.error)

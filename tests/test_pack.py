@@ -1,0 +1,149 @@
+"""Discussion pack: editing it, and writing it out as Markdown and as a Word handout."""
+import io
+from datetime import date
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from panelsearch import pack
+from panelsearch.models import Hit
+
+DAY = date(2026, 11, 26)
+Q9 = "Are Experts by Experience team members or 'visitors'? How do you remunerate Experts by Experience?"
+
+
+def item(n=9, speaker="AC", text="There are many different approaches.", pid=None):
+    return pack.PackItem(passage_id=pid or f"doc:q{n:02d}:{speaker}:1", source="coproduction-qi-webinar-qa",
+                         question_number=n, question=Q9 if n == 9 else f"Question {n}?", speaker=speaker,
+                         text=text, title="coproduction qi webinar qa")
+
+
+ITEMS = [item(), item(5, "SK", "Time, resources and staff capacity are inherent barriers.")]
+
+
+def open_docx(data: bytes) -> docx.Document:
+    return docx.Document(io.BytesIO(data))
+
+
+# -- editing -------------------------------------------------------------------------------------
+def test_add_does_not_duplicate_and_keeps_order():
+    items = pack.add(pack.add([], ITEMS[0]), ITEMS[1])
+    assert pack.add(items, ITEMS[0]) == items == ITEMS
+    assert pack.contains(items, ITEMS[1].passage_id)
+
+
+def test_remove_and_move():
+    third = item(2, "SK", pid="doc:q02:SK:1")
+    items = [*ITEMS, third]
+    assert pack.remove(items, ITEMS[0].passage_id) == [ITEMS[1], third]
+    assert pack.move(items, third.passage_id, -1) == [ITEMS[0], third, ITEMS[1]]
+    assert pack.move(items, ITEMS[0].passage_id, -5) == items  # clamped at the top
+    assert pack.move(items, "missing", 1) == items
+
+
+def test_item_from_hit_and_whole_answer():
+    hit = Hit(rank=1, score=0.5, question_number=9, question=Q9, speaker="AC", text="t", passage_id="p:9",
+              source="s", title="T")
+    assert pack.PackItem.from_hit(hit) == pack.PackItem("p:9", "s", 9, Q9, "AC", "t", "T")
+    whole = pack.PackItem.whole_answer({"source": "s", "number": 9, "question": Q9}, "SK", "all of it")
+    assert whole.passage_id == "s:q09:SK:all" and whole.text == "all of it"
+
+
+def test_source_label_adds_a_title_only_when_it_says_more():
+    assert item().source_label == "coproduction-qi-webinar-qa"
+    titled = pack.PackItem("p", "qa-2021", 1, "q", "AC", "t", title="Co-production webinar, June 2021")
+    assert titled.source_label == "Co-production webinar, June 2021 (qa-2021)"
+
+
+def test_file_name_is_a_dated_slug():
+    assert pack.file_name("Team meeting: co-production!", DAY, "docx") == "team-meeting-co-production-2026-11-26.docx"
+    assert pack.file_name("   ", DAY, "md") == "discussion-pack-2026-11-26.md"
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+def test_markdown_has_every_part_of_every_item():
+    md = pack.to_markdown(ITEMS, "Ward 4 meeting", DAY)
+    assert md.startswith("# Ward 4 meeting\n") and "26 November 2026" in md
+    assert "## 1. Q9 · AC" in md and "## 2. Q5 · SK" in md
+    assert "**Question 9:** Are Experts by Experience team members" in md
+    assert "> There are many different approaches." in md
+    assert "Source: coproduction-qi-webinar-qa" in md
+    assert md.count("**Notes**") == 2 and md.count("_" * 60) == 2 * pack.NOTE_LINES
+
+
+def test_markdown_escapes_what_would_format_or_inject():
+    md = pack.to_markdown([item(text="Use *stars* and <script>alert(1)</script> # not a heading")], when=DAY)
+    assert "\\*stars\\*" in md and "\\<script\\>" in md and "<script>" not in md
+
+
+def test_markdown_of_an_empty_pack_says_so():
+    assert "No passages yet." in pack.to_markdown([], when=DAY)
+
+
+# -- Word ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def handout():
+    return open_docx(pack.to_docx(ITEMS, "Ward 4 meeting", DAY))
+
+
+def test_docx_opens_with_title_date_and_metadata(handout):
+    first = handout.paragraphs[0]
+    assert first.style.name == "Title" and first.text == "Ward 4 meeting"
+    assert "Prepared 26 November 2026" in handout.paragraphs[1].text and "2 passages" in handout.paragraphs[1].text
+    assert handout.core_properties.title == "Ward 4 meeting"
+
+
+def test_docx_has_a_section_per_item_with_question_quote_and_source(handout):
+    paragraphs = handout.paragraphs
+    headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["1.  Q9  ·  AC", "2.  Q5  ·  SK"]
+    quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
+    assert quotes == [f"“{ITEMS[0].text}”", f"“{ITEMS[1].text}”"]
+    text = "\n".join(p.text for p in paragraphs)
+    assert f"Question 9:  {Q9}" in text
+    assert "— AC, answering question 9" in text and "Source: coproduction-qi-webinar-qa" in text
+
+
+def test_docx_quotes_are_styled_with_a_bar_and_shading(handout):
+    quote = next(p for p in handout.paragraphs if p.style.name == "Quote")
+    p_pr = quote._p.pPr
+    assert p_pr.find(qn("w:pBdr")).find(qn("w:left")) is not None
+    assert p_pr.find(qn("w:shd")).get(qn("w:fill"))
+
+
+def test_docx_has_ruled_lines_for_notes(handout):
+    notes = [n for n, p in enumerate(handout.paragraphs) if p.style.name == "Heading 2" and p.text == "Notes"]
+    assert len(notes) == 2
+    lines = handout.paragraphs[notes[0] + 1: notes[0] + 1 + pack.NOTE_LINES]
+    for line in lines:
+        borders = line._p.pPr.find(qn("w:pBdr"))
+        assert line.text == "" and borders.find(qn("w:bottom")) is not None
+
+
+def test_docx_paragraph_properties_are_in_schema_order(handout):
+    """Word refuses ("unreadable content") a w:pPr whose children are out of order."""
+    order = ["w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:widowControl", "w:numPr",
+             "w:pBdr", "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:outlineLvl", "w:rPr"]
+    rank = {qn(t): n for n, t in enumerate(order)}
+    for p in handout.paragraphs:
+        if p._p.pPr is None:
+            continue
+        seen = [rank[c.tag] for c in p._p.pPr if c.tag in rank]
+        assert seen == sorted(seen), p.text
+
+
+def test_docx_footer_numbers_pages(handout):
+    footer = handout.sections[0].footer.paragraphs[0]
+    assert footer.text.startswith("Ward 4 meeting · page")
+    assert any(el.text == "PAGE" for el in footer._p.iter(qn("w:instrText")))
+
+
+def test_docx_keeps_hostile_text_as_text():
+    doc = open_docx(pack.to_docx([item(text="<script>alert(1)</script> & more")], when=DAY))
+    assert any(p.text == "“<script>alert(1)</script> & more”" for p in doc.paragraphs)
+
+
+def test_docx_of_an_empty_pack_still_opens():
+    doc = open_docx(pack.to_docx([], when=DAY))
+    assert any(p.text == "No passages yet." for p in doc.paragraphs)

@@ -1,0 +1,278 @@
+"""What the page shows: escaping, highlighting, grouping, compare alignment, links, glossary."""
+import os
+import time
+
+import pytest
+
+from panelsearch import present
+from panelsearch.models import CompareResult, Hit
+
+INJECTIONS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", '"><svg onload=alert(1)>']
+GLOSSARY = {"EBE": "Expert by Experience", "LXP": "lived experience", "NHS": "National Health Service",
+            "NHSE/I": "NHS England and NHS Improvement"}
+
+
+def hit(rank, score, number, speaker, text="some text", relevance="good match", source="doc", position=1):
+    return Hit(rank=rank, score=score, question_number=number, question=f"Question {number}?", speaker=speaker,
+               text=text, passage_id=f"{source}:q{number:02d}:{speaker}:{position}", source=source,
+               position=position, relevance=relevance)
+
+
+QUESTIONS = [
+    {"source": "doc", "number": 1, "question": "Question 1?", "answers": [{"speaker": "AC", "text": "a1"},
+                                                                          {"speaker": "SK", "text": "s1"}]},
+    {"source": "doc", "number": 2, "question": "Question 2?", "answers": [{"speaker": "AC", "text": "a2"}]},
+    {"source": "doc", "number": 3, "question": "Question 3?", "answers": [{"speaker": "SK", "text": "s3"}]},
+]
+
+
+# -- escaping ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_escape_leaves_no_tag(text):
+    out = present.escape(text)
+    assert "<" not in out and ">" not in out and '"' not in out
+
+
+def test_escape_neutralises_markdown_and_newlines():
+    out = present.escape("*bold* $x$ :red[hi] `code`\n\nnext")
+    for char in "*$[]`:":
+        assert char not in out
+    assert "\n" not in out and "next" in out
+
+
+def test_escape_does_not_double_escape():
+    assert present.escape("a & b's") == "a &amp; b&#39;s"
+
+
+# -- highlighting --------------------------------------------------------------------------------
+def test_query_terms_drop_stop_words_and_stem():
+    terms = present.query_terms("How do we pay Experts by Experience?")
+    assert {present._word_key("paying"), present._word_key("experts")} <= terms
+    assert present._word_key("how") not in terms and present._word_key("we") not in terms
+
+
+def test_query_terms_take_the_repaired_query_but_not_the_glossary_expansion():
+    terms = present.query_terms("experiance QI", prepared="experience QI (quality improvement)")
+    assert present._word_key("experience") in terms
+    assert present._word_key("improvement") not in terms
+
+
+def test_highlight_marks_word_forms_of_query_words():
+    out = present.highlight("Paying experts is complex.", present.query_terms("pay an expert"))
+    assert "<mark>Paying</mark>" in out and "<mark>experts</mark>" in out and "<mark>is</mark>" not in out
+
+
+def test_highlight_escapes_before_marking():
+    out = present.highlight("use <b>training</b> & tools", present.query_terms("training"))
+    assert "&lt;b&gt;<mark>training</mark>&lt;/b&gt;" in out and "<b>" not in out
+
+
+@pytest.mark.parametrize("query", INJECTIONS)
+def test_highlight_with_a_hostile_query_adds_only_mark_tags(query):
+    out = present.highlight(f"text with {query} inside", present.query_terms(query))
+    stripped = out.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped
+
+
+def test_highlight_explains_acronyms_plural_and_lower_case():
+    out = present.highlight("EBEs share their lxp with NHSE/I.", glossary=GLOSSARY)
+    assert '<abbr title="EBE&#58; Expert by Experience">EBEs</abbr>' in out
+    assert '<abbr title="LXP&#58; lived experience">lxp</abbr>' in out
+    assert ">NHSE/I</abbr>" in out
+
+
+def test_highlight_leaves_web_addresses_alone():
+    out = present.highlight("See https://www.england.nhs.uk/x and the NHS.", glossary=GLOSSARY)
+    assert out.count("<abbr") == 1 and "england.nhs.uk/x" in out
+
+
+def test_answer_html_marks_the_matched_passage_inside_the_answer():
+    answer = "First sentence here.  Second   sentence is the match. Third one."
+    out = present.answer_html(answer, ["Second sentence is the match."])
+    assert '<span class="ps-matched">Second sentence is the match.</span>' in out
+    assert out.startswith("First sentence here. ") and out.endswith(" Third one.")
+
+
+def test_answer_html_without_a_matching_passage_marks_nothing():
+    assert "ps-matched" not in present.answer_html("An answer.", ["not in it"])
+
+
+def test_passage_spans_merge_overlaps():
+    assert present.passage_spans("abcdefgh", ["bcd", "cdef", "h"]) == [(1, 6), (7, 8)]
+
+
+# -- card pieces ---------------------------------------------------------------------------------
+def test_speaker_colours_are_stable_and_distinct():
+    a = present.speaker_colours(["SK", "AC"])
+    assert a == present.speaker_colours(["AC", "SK", "AC"])
+    assert a["AC"] != a["SK"]
+
+
+def test_relevance_html_is_a_label_not_a_number():
+    out = present.relevance_html("good match")
+    assert "Good match" in out and "●●●○" in out
+    assert not any(ch.isdigit() for ch in out.replace("ps-rel-3", ""))
+
+
+def test_shown_relevance_lifts_a_mislabelled_best_hit_but_not_a_distant_one():
+    best = hit(1, 0.44, 5, "SK", relevance="weak match")
+    far = hit(2, 0.10, 3, "AC", relevance="weak match")
+    assert present.shown_relevance(best, 0.44) == "strong match"
+    assert present.shown_relevance(far, 0.44) == "weak match"
+    assert present.shown_relevance(hit(1, 0.7, 1, "AC", relevance="strong match"), 0.0) == "strong match"
+
+
+def test_short_question_cuts_at_a_word():
+    text = "word " * 60
+    out = present.short_question(text, 50)
+    assert out.endswith("…") and len(out) <= 51 and "wor…" not in out
+
+
+def test_question_label():
+    assert present.question_label(4, "How early is early?") == "Q4 · How early is early?"
+
+
+def test_card_html_shows_badge_passage_source_and_relevance():
+    h = hit(1, 0.9, 4, "AC", text="Include EBEs <early>", relevance="strong match")
+    out = present.card_html(h, {"AC": "#123456"}, present.query_terms("early"), GLOSSARY)
+    assert 'background:#123456">AC<' in out and "Q4 · Question 4?" in out
+    assert "<mark>&lt;early&gt;</mark>" not in out and "&lt;<mark>early</mark>&gt;" in out
+    assert "Strong match" in out and "0.9" not in out
+
+
+# -- grouping ------------------------------------------------------------------------------------
+def test_group_by_question_keeps_best_first_and_collects_the_rest():
+    hits = [hit(1, .9, 9, "AC", position=1), hit(2, .8, 9, "AC", position=2), hit(3, .7, 5, "SK"),
+            hit(4, .6, 9, "SK", position=3)]
+    groups = present.group_by_question(hits)
+    assert [(g.number, len(g.hits)) for g in groups] == [(9, 3), (5, 1)]
+    assert groups[0].best.rank == 1
+    assert groups[0].others_summary() == "+ 2 more passages in this question also match (1 from AC, 1 from SK)."
+    assert groups[1].others_summary() == ""
+
+
+def test_group_by_question_limit_stops_at_the_first_question_left_out():
+    hits = [hit(1, .9, 9, "AC"), hit(2, .8, 5, "SK"), hit(3, .7, 7, "AC"), hit(4, .6, 9, "AC", position=2)]
+    groups = present.group_by_question(hits, limit=2)
+    assert [g.number for g in groups] == [9, 5]
+    assert len(groups[0].hits) == 1  # the Q9 passage ranked below Q7 does not come along
+
+
+# -- compare -------------------------------------------------------------------------------------
+def test_align_compare_says_who_did_not_answer_instead_of_padding():
+    result = CompareResult("q", {
+        "AC": [hit(1, .9, 2, "AC"), hit(2, .5, 1, "AC")],
+        "SK": [hit(1, .6, 3, "SK"), hit(2, .4, 1, "SK")],
+    })
+    view = present.align_compare(result, QUESTIONS, k=2)
+    assert view.questions == (("doc", 2), ("doc", 3))
+    ac, sk = view.columns["AC"], view.columns["SK"]
+    assert ac[0].hits and ac[1].note == "AC did not answer Q3."
+    assert sk[0].note == "SK did not answer Q2." and sk[1].hits
+    assert all(e.number in (2, 3) for e in ac + sk)  # Q1 is not used to fill a column
+
+
+def test_align_compare_lists_questions_both_answered():
+    result = CompareResult("q", {"AC": [hit(1, .9, 1, "AC")], "SK": [hit(1, .8, 1, "SK")]})
+    view = present.align_compare(result, QUESTIONS, k=3)
+    assert view.both_answered == (("doc", 1),)
+    assert "Q1" in present.compare_summary(view)
+
+
+def test_align_compare_on_the_seed(searcher):
+    result = searcher.compare("how do we pay experts by experience", k=100)
+    view = present.align_compare(result, searcher.questions, k=3)
+    assert ("coproduction-qi-webinar-qa", 9) in view.questions
+    notes = [e.note for e in view.columns["SK"]]
+    assert "SK did not answer Q9." in notes
+
+
+# -- browse --------------------------------------------------------------------------------------
+def test_browse_questions_filters_by_speaker_and_number():
+    only_sk = present.browse_questions(QUESTIONS, ["SK"])
+    assert [q["number"] for q in only_sk] == [1, 3]
+    assert all(a["speaker"] == "SK" for q in only_sk for a in q["answers"])
+    assert [q["number"] for q in present.browse_questions(QUESTIONS, None, 2)] == [2]
+    assert present.browse_questions(QUESTIONS, ["SK"], 2) == []
+
+
+def test_answer_passages_in_order(searcher):
+    passages = present.answer_passages(searcher.passages, "coproduction-qi-webinar-qa", 9, "AC")
+    assert len(passages) > 1 and [p.position for p in passages] == sorted(p.position for p in passages)
+    assert all(p.kind == "chunk" for p in passages)
+
+
+# -- links ---------------------------------------------------------------------------------------
+SPEAKERS, NUMBERS = ["AC", "SK"], range(1, 16)
+
+
+def test_parse_params_reads_a_full_link():
+    state, problems = present.parse_params(
+        {"view": "compare", "query": "  pay  EBEs ", "k": "8", "speaker": ["sk"], "group": "0"}, SPEAKERS, NUMBERS)
+    assert problems == []
+    assert state == present.PageState(view="compare", query="pay EBEs", k=8, speakers=("SK",), grouped=False)
+
+
+def test_parse_params_browse_question_alone_opens_browse():
+    state, problems = present.parse_params({"q": "11"}, SPEAKERS, NUMBERS)
+    assert (state.view, state.q, problems) == ("browse", 11, [])
+
+
+@pytest.mark.parametrize("params, problem", [
+    ({"view": "admin"}, "unknown view"),
+    ({"k": "lots"}, "whole number"),
+    ({"k": "500"}, "outside"),
+    ({"speaker": "ZZ"}, "unknown speaker"),
+    ({"q": "99"}, "no question Q99"),
+    ({"group": "maybe"}, "group must be"),
+])
+def test_parse_params_ignores_bad_parts_and_says_so(params, problem):
+    state, problems = present.parse_params(params, SPEAKERS, NUMBERS)
+    assert len(problems) == 1 and problem in problems[0]
+    assert state.view in present.VIEWS and 1 <= state.k <= present.MAX_K
+
+
+def test_parse_params_every_speaker_is_no_filter_and_commas_work():
+    state, _ = present.parse_params({"speaker": "AC,SK"}, SPEAKERS, NUMBERS)
+    assert state.speakers == ()
+
+
+def test_to_params_round_trips_and_stays_short():
+    state = present.PageState(view="browse", query="safe space", k=3, speakers=("SK",), grouped=False, q=15)
+    params = present.to_params(state)
+    assert present.parse_params(params, SPEAKERS, NUMBERS) == (state, [])
+    assert present.to_params(present.PageState()) == {}
+
+
+def test_share_link_replaces_the_query_string():
+    link = present.share_link("http://host:8501/?old=1", present.PageState(query="a&b", view="compare"))
+    assert link == "http://host:8501/?view=compare&query=a%26b"
+
+
+def test_index_stamp_changes_when_the_index_is_rebuilt(tmp_path):
+    (tmp_path / "index").mkdir()
+    manifest = tmp_path / "index" / "manifest.json"
+    manifest.write_text("{}")
+    before = present.index_stamp(tmp_path / "index", tmp_path / "corpus")
+    later = time.time() + 5
+    manifest.write_text("{} ")
+    os.utime(manifest, (later, later))
+    assert present.index_stamp(tmp_path / "index", tmp_path / "corpus") != before
+
+
+# -- glossary ------------------------------------------------------------------------------------
+def test_glossary_rows_use_the_corpus_spelling(searcher):
+    from panelsearch.glossary import build_glossary
+
+    texts = [q["question"] for q in searcher.questions] + [a["text"] for q in searcher.questions for a in q["answers"]]
+    glossary = build_glossary(texts)
+    spellings = present.acronym_spellings(texts, glossary)
+    rows = dict(present.glossary_rows(glossary, spellings))
+    assert "lxp" in rows and "EBE" in rows and "QI" in rows
+    assert "RCPsych" in rows or "RcPsych" in rows
+    out = present.glossary_html(present.glossary_rows(glossary, spellings))
+    assert out.count("<dt>") == len(glossary)
+
+
+def test_answer_html_does_not_mark_a_passage_that_is_the_whole_answer():
+    assert "ps-matched" not in present.answer_html("Only one sentence.", ["Only one sentence."])
