@@ -151,10 +151,12 @@ class CompareResult:
     query: str
     speakers: dict[str, list[Hit]]
     low_confidence: bool = False
+    hits: list[Hit] = field(default_factory=list)  # every speaker ranked together, as search ranks them
 
     def to_json(self) -> dict:
         return {"query": self.query, "low_confidence": self.low_confidence,
-                "speakers": {s: [h.to_json() for h in hits] for s, hits in self.speakers.items()}}
+                "speakers": {s: [h.to_json() for h in hits] for s, hits in self.speakers.items()},
+                "hits": [h.to_json() for h in self.hits]}
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,13 @@ class Searcher:
         """Each speaker's best passages for the same query, side by side."""
         result = self.query(query, k, sources=sources)
         by_speaker = {s: self.query(query, k, [s], sources=sources).hits for s in self.speakers_of(sources)}
-        return CompareResult(query=result.query, speakers=by_speaker, low_confidence=result.low_confidence)
+        return CompareResult(query=result.query, speakers=by_speaker, low_confidence=result.low_confidence,
+                             hits=result.hits)
+
+    def answer_passages(self, source: str, number: int, speaker: str) -> list[Passage]:
+        """The focused passages of one speaker's answer to one question, in reading order."""
+        return [p for p in self.passages if p.kind == "chunk" and p.source == source
+                and p.question_number == number and p.speaker == speaker]
 
     def closest_questions(self, query: str, n: int = 3) -> list[QuestionMatch]:
         """The audience questions nearest the query, for when the panel did not answer it."""
