@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -168,8 +169,29 @@ def _print_hits(hits, indent: str = "") -> None:
         print(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.title or h.source}, {h.passage_id})")
 
 
+# A query is echoed to a terminal: its control characters are shown, never obeyed (ESC[2J...).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _read_batch(name: str) -> list[str]:
+    """The batch file's (or stdin's) non-blank lines; a byte order mark is dropped; not UTF-8 is an error."""
+    raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        shown = "standard input" if name == "-" else name
+        raise PanelsearchError(f"{shown}:{line}: text is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [line.strip() for line in lines if line.strip()]
+
+
 def _print_result(result) -> None:
-    print(f"Query: {result.query}")
+    print(f"Query: {_shown(result.query)}")
     if result.notice:
         print(f"Note: {result.notice}")
     if result.low_confidence:
@@ -189,9 +211,7 @@ def cmd_search(args) -> int:
         if not args.json:
             _print_result(result)
         return 0
-    source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
-    with source:
-        queries = [line.strip() for line in source if line.strip()]
+    queries = _read_batch(args.batch)
     for n, q in enumerate(queries):
         result = searcher.query(q, args.k, args.speaker, sources=args.document)
         if args.json:
@@ -210,7 +230,7 @@ def cmd_compare(args) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
-    print(f"Query: {result.query}")
+    print(f"Query: {_shown(result.query)}")
     for speaker, hits in result.speakers.items():
         print(f"\n== {speaker} ==")
         _print_hits(hits, "  ")

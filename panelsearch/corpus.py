@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from .errors import IndexMissingError, ParseError
@@ -34,7 +35,14 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise IndexMissingError(f"corpus folder not found: {corpus_dir}")
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and is_document_name(p.name))
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and is_document_name(p.name))
+    for p in files:
+        try:
+            p.name.encode("utf-8")
+        except UnicodeEncodeError:  # possible on Linux; the name becomes ids, JSON and page text
+            shown = os.fsencode(p.name).decode("utf-8", "replace")
+            raise ParseError(shown, 0, "the file name is not valid UTF-8; rename the file") from None
+    return files
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:

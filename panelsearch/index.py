@@ -15,6 +15,7 @@ vectors were reused and how many embedded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -176,6 +177,7 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
         faiss.write_index(make_faiss(vectors), str(tmp / "passages.faiss"))
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES if name != "manifest.json"}
+        manifest["sha256"] = {name: _sha256(tmp / name) for name in FILES if name != "manifest.json"}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for name in FILES:
             with open(tmp / name, "rb") as f:
@@ -206,6 +208,15 @@ def _recover(index_dir: Path) -> None:
             pass  # read-only place: load() will report the index missing
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# What loading relies on, and the type it must have: anything else is a damaged or foreign manifest.
+MANIFEST_FIELDS = {"model": str, "dimension": int, "passage_count": int, "question_count": int, "files": dict,
+                   "corpus": dict}
+
+
 def read_manifest(index_dir: Path) -> dict:
     index_dir = Path(index_dir)
     _recover(index_dir)
@@ -218,6 +229,9 @@ def read_manifest(index_dir: Path) -> dict:
         raise CorruptIndexError(f"{path} is damaged ({err}); {REBUILD}") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise CorruptIndexError(f"{path} is from another version of panelsearch; {REBUILD}")
+    wrong = [key for key, kind in MANIFEST_FIELDS.items() if not isinstance(manifest.get(key), kind)]
+    if wrong or not all(isinstance(v, int) for v in manifest["files"].values()):
+        raise CorruptIndexError(f"{path} is damaged (missing or wrong: {', '.join(wrong) or 'files'}); {REBUILD}")
     return manifest
 
 
@@ -247,12 +261,20 @@ def load_index(index_dir: Path) -> IndexData:
         if path.stat().st_size != size:
             raise CorruptIndexError(f"index file {path} has {path.stat().st_size} bytes, expected {size} "
                                     f"(truncated or replaced); {REBUILD}")
+    for name, digest in manifest.get("sha256", {}).items():  # indexes built before checksums have none
+        if _sha256(index_dir / name) != digest:
+            raise CorruptIndexError(f"index file {index_dir / name} does not match its checksum (changed since "
+                                    f"the build, or from another build); {REBUILD}")
     try:
         passages = [Passage(**json.loads(line)) for line in
                     (index_dir / "passages.jsonl").read_text(encoding="utf-8").splitlines() if line]
         questions = [json.loads(line) for line in
                      (index_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        question_vectors = np.load(index_dir / "questions.npy", allow_pickle=False)
+        with open(index_dir / "questions.npy", "rb") as f:  # .npy only: np.load would open a zip as .npz
+            question_vectors = np.lib.format.read_array(f, allow_pickle=False)
+        if not all(isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
+                   and isinstance(q.get("question"), str) for q in questions):
+            raise ValueError("questions.jsonl holds records that are not questions")
         index = faiss.read_index(str(index_dir / "passages.faiss"))
     except (OSError, ValueError, TypeError, RuntimeError, json.JSONDecodeError) as err:
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({str(err).splitlines()[0]}); {REBUILD}") from None

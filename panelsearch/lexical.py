@@ -12,6 +12,8 @@ import Stemmer
 from .glossary import find_acronyms
 
 WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+FUNCTION_WORDS = frozenset({"what", "how", "why", "when", "where", "which", "who", "whom", "whose", "do", "does",
+                            "did", "doing", "done", "can", "will", "shall", "must", "get", "gets", "got"})
 STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"hi", "etc", "eg", "ie", "also", "would", "could",
                                                         "should", "may", "might", "us", "we", "our", "you"}
 
@@ -27,6 +29,7 @@ class Lexicon:
     def __init__(self, texts: list[str], known_words: frozenset[str] = frozenset()):
         self.known_words = known_words
         self.stemmer = Stemmer.Stemmer("english")
+        self._function_stems = frozenset(self.stemmer.stemWords(sorted(FUNCTION_WORDS)))
         self.vocabulary = sorted({w for t in texts for w in WORD_RE.findall(t.lower())
                                   if w not in STOPWORDS and len(w) > 2})
         self._vocab_set = set(self.vocabulary)
@@ -68,7 +71,9 @@ class Lexicon:
     def coverage(self, query: str, row: int) -> tuple[float, float]:
         """How much of the query the corpus speaks to: the IDF-weighted share of its words found
         anywhere in the corpus, and in passage ``row``. Words the corpus never uses weigh most."""
-        tokens = list(dict.fromkeys(self.tokens(query)))
+        # Numbers and question words say nothing about the topic: "1' OR '1'='1" or "how do we do it"
+        # must not count as covered just because the corpus has digits and "how".
+        tokens = [t for t in dict.fromkeys(self.tokens(query)) if not t.isdigit() and t not in self._function_stems]
         total = sum(self.idf(t) for t in tokens)
         if not total:
             return 0.0, 0.0

@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import DEFAULT_K, MAX_K
 from .embed import load_embedder
-from .errors import CorruptIndexError, UsageError
+from .errors import CorruptIndexError, PanelsearchError, StaleIndexError, UsageError
 from .glossary import build_glossary
 from .index import IndexData, check_fresh, load_index
 from .lexical import Lexicon, expand_acronyms
@@ -87,7 +87,11 @@ class Searcher:
         if check_stale:
             check_fresh(data.manifest, corpus_dir)
         if embedder is None:
-            embedder = load_embedder(data.manifest["model"])
+            try:
+                embedder = load_embedder(data.manifest["model"])
+            except PanelsearchError as err:
+                raise StaleIndexError(f"index at {index_dir} was built with model '{data.manifest['model']}', which "
+                                      f"cannot be loaded here ({err}); rebuild it with: python -m panelsearch build") from None
         if embedder.model_id != data.manifest["model"] or embedder.dim != data.manifest["dimension"]:
             raise CorruptIndexError(f"index at {index_dir} was built with model {data.manifest['model']} "
                                     f"(dimension {data.manifest['dimension']}), not {embedder.model_id}; "
@@ -107,6 +111,10 @@ class Searcher:
     def _check(self, query: str, k: int, speakers) -> tuple[str, list[str] | None]:
         if not isinstance(query, str) or not query.strip():
             raise UsageError("the query is empty: type a question or a few words")
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: undecodable bytes from argv or a terminal
+            raise UsageError("the query is not valid text (bytes that are not UTF-8): type it again") from None
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise UsageError(f"k must be a whole number of at least 1, not {k!r}")
         if speakers:
