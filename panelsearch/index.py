@@ -164,7 +164,8 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     _recover(index_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    _remove_abandoned(index_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-{os.getpid()}-", dir=index_dir.parent))
     tmp.chmod(0o755)
     try:
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
@@ -196,6 +197,24 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
         os.rename(index_dir, old)
     os.rename(tmp, index_dir)  # killed between the two renames? _recover() puts .old back
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_abandoned(index_dir: Path) -> None:
+    """Delete temporary folders left by builds that were killed (their process is gone)."""
+    for tmp in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+        pid = tmp.name.removeprefix(f".{index_dir.name}.tmp-").split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _recover(index_dir: Path) -> None:

@@ -462,3 +462,17 @@ def test_corpus_lists_every_format_but_not_metadata_or_lock_files(tmp_path, seed
         (tmp_path / name).write_text("x")
     assert [p.name for p in corpus_files(tmp_path)] == ["a.txt", "b.md", "c.pdf", "d.docx"]
     assert sorted(corpus_fingerprint(tmp_path)) == ["a.meta.json", "a.txt", "b.md", "c.pdf", "d.docx"]
+
+
+def test_markdown_emphasis_is_linear_on_pathological_lines(tmp_path):
+    """A line of many unclosed '**' once took 30 s at 80 KB; it must parse at once."""
+    import time
+
+    from panelsearch.formats import load_document
+
+    path = tmp_path / "odd.md"
+    path.write_text("# Odd\n\n## 1. Question?\n\n**AC:** " + "**a " * 40000 + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    doc = load_document(path)
+    assert time.perf_counter() - started < 5  # generous: linear takes milliseconds, quadratic minutes
+    assert doc.questions[0].answers[0].speaker == "AC"
