@@ -10,14 +10,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from panelsearch import pack, present
+from panelsearch import library, pack, present
 from panelsearch.config import MAX_K as LIBRARY_MAX_K
 from panelsearch.config import corpus_dir, index_dir
+from panelsearch.embed import load_embedder
 from panelsearch.errors import PanelsearchError, UsageError
 from panelsearch.glossary import build_glossary
+from panelsearch.index import read_manifest
 from panelsearch.search import Searcher
 
-st.set_page_config(page_title="panelsearch · co-production Q&A", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="panelsearch · what did the panel say?", page_icon="🔎", layout="wide")
+UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "json"]  # .json: a <stem>.meta.json beside its document
 
 REBUILD = ("Rebuild it with `.venv/bin/python -m panelsearch build` (or `make run`, which rebuilds a "
            "missing or stale index), then reload this page.")
@@ -33,6 +36,10 @@ CSS = """<style>
 .ps-passage {font-size: 1.05rem; line-height: 1.6}
 .ps-source {font-size: .88rem; opacity: .78; margin-top: .45rem}
 .ps-extra {font-size: .82rem; opacity: .7; margin-top: .25rem}
+.ps-doc {font-size: .82rem; opacity: .78; margin-top: .2rem}
+.ps-doc::before {content: "From: "; opacity: .8}
+.ps-dochead {font-size: 1.25rem; font-weight: 700; margin: .8rem 0 .1rem}
+.ps-docmeta {font-size: .88rem; opacity: .78; margin-bottom: .4rem}
 .ps-by {font-size: .85rem}
 .ps-question {font-weight: 600; line-height: 1.45; margin: .1rem 0 .4rem}
 .ps-qnum {display: inline-block; font-weight: 700; color: #1d4ed8; margin-right: .2rem}
@@ -53,10 +60,18 @@ abbr[title] {text-decoration: underline dotted; cursor: help}
 
 
 # -- loading -------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the model and the index…", max_entries=2)
+@st.cache_resource(show_spinner="Loading the model…", max_entries=2)
+def get_embedder(model: str):
+    """The model, loaded once: reloading the index after an upload reuses it."""
+    return load_embedder(model)
+
+
+@st.cache_resource(show_spinner="Loading the index…", max_entries=2)
 def get_searcher(index_path: str, corpus_path: str, stamp: tuple) -> Searcher:
-    """The loaded index; ``stamp`` changes when the index or corpus files do, forcing a reload."""
-    searcher = Searcher.load(Path(index_path), corpus_dir=Path(corpus_path))
+    """The loaded index; ``stamp`` changes when the index or corpus files do (a rebuild, an upload),
+    forcing a reload."""
+    embedder = get_embedder(read_manifest(Path(index_path))["model"])
+    searcher = Searcher.load(Path(index_path), embedder=embedder, corpus_dir=Path(corpus_path))
     searcher.query("warm up the model", k=1)  # the first real search then answers at full speed
     return searcher
 
@@ -78,10 +93,14 @@ def init_state(searcher: Searcher) -> None:
     if ss.get("initialised"):
         return
     params = {name: st.query_params.get_all(name) for name in st.query_params}
-    state, problems = present.parse_params(params, searcher.speakers, [q["number"] for q in searcher.questions])
+    numbers: dict[str, list[int]] = {s: [] for s in searcher.sources}
+    for q in searcher.questions:
+        numbers.setdefault(q["source"], []).append(q["number"])
+    state, problems = present.parse_params(params, present.document_speakers(searcher.questions), numbers)
     ss.w_query = state.query
     ss.w_k = state.k
-    ss.w_speakers = list(state.speakers) or list(searcher.speakers)
+    ss.w_docs = list(state.docs)
+    ss.w_speakers = list(state.speakers) or searcher.speakers_of(list(state.docs) or None)
     ss.w_grouped = state.grouped
     ss.view = present.VIEW_LABELS[state.view]
     ss.browse_q = state.q
@@ -91,14 +110,22 @@ def init_state(searcher: Searcher) -> None:
     ss.initialised = True
 
 
+def chosen_docs(searcher: Searcher) -> tuple[str, ...]:
+    """The documents the filter picked; empty means every document (as does picking them all)."""
+    docs = [s for s in searcher.sources if s in (st.session_state.get("w_docs") or [])]
+    return tuple(docs) if len(docs) < len(searcher.sources) else ()
+
+
 def current_state(searcher: Searcher) -> present.PageState:
     ss = st.session_state
-    chosen = [s for s in searcher.speakers if s in (ss.get("w_speakers") or [])]
+    docs = chosen_docs(searcher)
+    options = searcher.speakers_of(list(docs) or None)
+    chosen = [s for s in options if s in (ss.get("w_speakers") or [])]
     view = next((v for v, label in present.VIEW_LABELS.items() if label == ss.get("view")), "search")
     return present.PageState(view=view, query=" ".join((ss.get("w_query") or "").split()),
                              k=int(ss.get("w_k", present.DEFAULT_K)),
-                             speakers=tuple(chosen) if chosen and len(chosen) < len(searcher.speakers) else (),
-                             grouped=bool(ss.get("w_grouped", True)), q=ss.get("browse_q"))
+                             speakers=tuple(chosen) if chosen and len(chosen) < len(options) else (),
+                             grouped=bool(ss.get("w_grouped", True)), q=ss.get("browse_q"), docs=docs)
 
 
 def sync_url(state: present.PageState) -> None:
@@ -111,10 +138,14 @@ def sync_url(state: present.PageState) -> None:
 
 
 # -- callbacks (run before the rerun they cause) -------------------------------------------------
-def _show(view: str, question: int | None = None) -> None:
+def _show(view: str, question: int | None = None, source: str | None = None) -> None:
+    """Switch view; ``source`` narrows the document filter to the question's document (the link then
+    reads ``?view=browse&doc=<source>&q=11``)."""
     st.session_state.view = present.VIEW_LABELS[view]
     if view == "browse":
         st.session_state.browse_q = question
+    if source is not None and len(st.session_state.get("sources", ())) > 1:
+        st.session_state.w_docs = [source]
 
 
 def _on_query() -> None:
@@ -148,7 +179,30 @@ def _clear_pack() -> None:
 
 
 def _browse_pick() -> None:
-    st.session_state.browse_q = st.session_state.get("w_browse_q")
+    picked = st.session_state.get("w_browse_q")  # (source, number) or None
+    if picked is None:
+        st.session_state.browse_q = None
+    else:
+        _show("browse", picked[1], picked[0])
+
+
+def _add_uploads(searcher: Searcher, uploader: str) -> None:
+    """Put the uploaded files into the library (with the model already loaded) and report."""
+    files = [(f.name, f.getvalue()) for f in (st.session_state.get(uploader) or [])]
+    st.session_state.upload_n = st.session_state.get("upload_n", 0) + 1  # a fresh, empty uploader
+    if not files:
+        return
+    try:
+        report = library.add_uploads(files, corpus_dir(), index_dir(), searcher.embedder)
+    except PanelsearchError as err:  # ParseError: a document already in the library no longer parses
+        st.session_state.add_result = (None, f"Nothing was added: {err}")
+        return
+    except OSError as err:
+        st.session_state.add_result = (None, f"Nothing was added: the library could not be written ({err}).")
+        return
+    st.session_state.add_result = (report, "")
+    if report.added:
+        st.toast(f"Added {present.plural(len(report.added), 'document')} to the library.", icon=":material/check:")
 
 
 def _pack_title() -> None:
@@ -168,12 +222,23 @@ def pack_button_ui(item: pack.PackItem, key: str, label: str = "Add to pack") ->
         st.button(label, key=key, icon=":material/add:", on_click=_add, args=(item,))
 
 
+def name_of(searcher: Searcher, source: str, speaker: str) -> str:
+    return present.speaker_name(searcher.speaker_names, source, speaker)
+
+
+def several(searcher: Searcher) -> bool:
+    """A library of several documents: every card and section then names its document."""
+    return len(searcher.sources) > 1
+
+
 def answer_item(searcher: Searcher, question: dict, speaker: str, text: str) -> pack.PackItem:
     """A speaker's whole answer as a pack item; a one-passage answer is that passage (no duplicates)."""
-    passages = present.answer_passages(searcher.passages, question["source"], question["number"], speaker)
+    source = question["source"]
+    passages = searcher.answer_passages(source, question["number"], speaker)
+    name = name_of(searcher, source, speaker)
     if len(passages) == 1:
-        return pack.PackItem.from_passage(passages[0], searcher.titles.get(question["source"], ""))
-    return pack.PackItem.whole_answer(question, speaker, text)
+        return pack.PackItem.from_passage(passages[0], searcher.titles.get(source, ""), name)
+    return pack.PackItem.whole_answer(question, speaker, text, name)
 
 
 def whole_question_ui(searcher: Searcher, question: dict, marked: list[str], terms, glossary, colours) -> None:
@@ -181,21 +246,23 @@ def whole_question_ui(searcher: Searcher, question: dict, marked: list[str], ter
         html(present.question_html(question["number"], question["question"], glossary))  # the card cut it
     for answer in question["answers"]:
         html(present.answer_block_html(answer["speaker"],
-                                       present.answer_html(answer["text"], marked, terms, glossary), colours))
+                                       present.answer_html(answer["text"], marked, terms, glossary), colours,
+                                       name_of(searcher, question["source"], answer["speaker"])))
 
 
-def closest_questions_ui(query: str, matches, colours, glossary, key: str) -> None:
+def closest_questions_ui(searcher: Searcher, query: str, matches, colours, glossary, key: str) -> None:
     """For low confidence: what the panel did answer, instead of weak passages."""
     st.warning(f"**The panel did not answer “{present.escape(query)}” directly.** None of their answers is a "
                "good match, so no passages are shown. These are the questions they did answer that "
                "come closest:", icon=":material/search_off:")
     for m in matches:
         with st.container(border=True):
-            badges = " ".join(present.speaker_badge(s, colours) for s in m.speakers)
+            badges = " ".join(present.speaker_badge(s, colours, name_of(searcher, m.source, s)) for s in m.speakers)
             html(present.question_html(m.number, present.short_question(m.question, 220), glossary)
+                 + (present.doc_html(m.title or m.source) if several(searcher) else "")
                  + f'<div class="ps-by">Answered by {badges}</div>')
             st.button(f"Read the answers to Q{m.number}", key=f"{key}-closest-{m.source}-{m.number}",
-                      icon=":material/menu_book:", on_click=_show, args=("browse", m.number))
+                      icon=":material/menu_book:", on_click=_show, args=("browse", m.number, m.source))
     st.caption("Try other words, or open **Browse** to read every question and answer.")
 
 
@@ -221,32 +288,34 @@ def search_view_ui(searcher: Searcher, state: present.PageState, glossary, colou
         return
     fetch = LIBRARY_MAX_K if state.grouped else state.k  # grouping needs every passage to fill k questions
     try:
-        result = searcher.query(state.query, k=fetch, speakers=list(state.speakers) or None)
+        result = searcher.query(state.query, k=fetch, speakers=list(state.speakers) or None,
+                                sources=list(state.docs) or None)
     except UsageError as err:
         st.warning(str(err))
         return
     if result.notice:
         st.caption(present.escape(result.notice))
     if result.low_confidence:
-        closest_questions_ui(state.query, result.closest_questions, colours, glossary, key="search")
+        closest_questions_ui(searcher, state.query, result.closest_questions, colours, glossary, key="search")
         return
     terms = present.query_terms(state.query, searcher.prepare(state.query))
     groups = (present.group_by_question(result.hits, state.k) if state.grouped
               else [present.QuestionGroup(h.source, h.question_number, h.question, (h,)) for h in result.hits])
     who = f" from {', '.join(state.speakers)}" if state.speakers else ""
+    where = f" in {present.plural(len(state.docs), 'document')}" if state.docs and len(state.docs) > 1 else \
+        f" in “{searcher.titles.get(state.docs[0], state.docs[0])}”" if state.docs else ""
     unit = "question" if state.grouped else "passage"
-    st.caption(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who} for “{present.escape(state.query)}”, "
-               "best match first.")
-    best = result.hits[0].score if result.hits else 0.0
+    st.caption(present.escape(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who}{where} for "
+                              f"“{state.query}”, best match first."))
     for group in groups:
-        result_card_ui(searcher, group, terms, glossary, colours, best)
+        result_card_ui(searcher, group, terms, glossary, colours)
 
 
-def result_card_ui(searcher: Searcher, group: present.QuestionGroup, terms, glossary, colours, best: float) -> None:
+def result_card_ui(searcher: Searcher, group: present.QuestionGroup, terms, glossary, colours) -> None:
     hit = group.best
     with st.container(border=True):
         html(present.card_html(hit, colours, terms, glossary, extra=group.others_summary(),
-                               relevance=present.shown_relevance(hit, best)))
+                               show_title=several(searcher)))
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-search-{hit.passage_id}")
         with st.expander(f"Whole answer to Q{hit.question_number}", icon=":material/article:"):
             question = searcher.question(hit.source, hit.question_number)
@@ -255,86 +324,110 @@ def result_card_ui(searcher: Searcher, group: present.QuestionGroup, terms, glos
 
 
 def compare_view_ui(searcher: Searcher, state: present.PageState, glossary, colours) -> None:
+    docs = list(state.docs) or None
     if not state.query:
-        st.info(f"Type a question above to see how {' and '.join(searcher.speakers)} each answered it, "
-                "side by side.", icon=":material/compare_arrows:")
+        names = [present.speaker_options(searcher.documents, state.docs).get(s, s) for s in searcher.speakers_of(docs)]
+        who = f"how {present.and_list(names)} each answered it" if len(searcher.sources) == 1 or state.docs and \
+            len(state.docs) == 1 else "how each panelist answered it"
+        st.info(f"Type a question above to see {who}, side by side.", icon=":material/compare_arrows:")
         return
     try:
-        result = searcher.compare(state.query, k=LIBRARY_MAX_K)  # all passages: every answered question has one
+        result = searcher.compare(state.query, k=LIBRARY_MAX_K, sources=docs)  # every answered question has one
     except UsageError as err:
         st.warning(str(err))
         return
     if result.low_confidence:
-        closest_questions_ui(state.query, searcher.closest_questions(state.query), colours, glossary, key="compare")
+        closest_questions_ui(searcher, state.query, searcher.closest_questions(state.query, sources=docs), colours, glossary,
+                             key="compare")
         return
-    view = present.align_compare(result, searcher.questions, k=state.k)
+    view = present.align_compare(result, searcher.questions, k=state.k, names=searcher.speaker_names)
     terms = present.query_terms(state.query, searcher.prepare(state.query))
-    st.caption(f"For “{present.escape(state.query)}”. {present.escape(present.compare_summary(view))}")
-    speakers = list(view.columns)
-    best = max((h.score for hits in result.speakers.values() for h in hits), default=0.0)
-    for source, number in view.questions:
-        question = searcher.question(source, number) or {"number": number, "question": "", "answers": []}
+    summary = present.compare_summary(view, searcher.titles if several(searcher) else None)
+    st.caption(f"For “{present.escape(state.query)}”. {present.escape(summary)}")
+    first_both = next(iter(view.both_answered), None)
+    for row in view.rows:
+        question = searcher.question(row.source, row.number) or {"source": row.source, "number": row.number,
+                                                                  "question": row.question, "answers": []}
         with st.container(border=True):
-            html(present.question_html(number, question["question"], glossary))
-            for col, speaker in zip(st.columns(len(speakers)), speakers):
-                entry = next(e for e in view.columns[speaker] if (e.source, e.number) == (source, number))
+            html(present.question_html(row.number, question["question"], glossary)
+                 + (present.doc_html(searcher.titles.get(row.source, row.source)) if several(searcher) else ""))
+            for col, entry in zip(st.columns(len(row.entries)), row.entries):
                 with col:
-                    compare_entry_ui(entry, terms, glossary, colours, best)
-            if (source, number) in view.both_answered:
-                label = f"{' and '.join(speakers)}: full answers to Q{number}"
-                with st.expander(label, expanded=(source, number) == view.both_answered[0],
-                                 icon=":material/view_column:"):
-                    marked = [h.text for e in (view.columns[s] for s in speakers) for x in e
-                              if (x.source, x.number) == (source, number) for h in x.hits]
+                    compare_entry_ui(entry, terms, glossary, colours)
+            if row.both_answered:
+                label = f"{present.and_list(e.name for e in row.entries)}: full answers to Q{row.number}"
+                with st.expander(label, expanded=row.key == first_both, icon=":material/view_column:"):
+                    marked = [h.text for e in row.entries for h in e.hits]
                     answers = {a["speaker"]: a["text"] for a in question["answers"]}
-                    for col, speaker in zip(st.columns(len(speakers)), speakers):
+                    for col, entry in zip(st.columns(len(row.entries)), row.entries):
                         with col:
+                            text = answers.get(entry.speaker, "")
                             html(present.answer_block_html(
-                                speaker, present.answer_html(answers.get(speaker, ""), marked, terms, glossary),
-                                colours))
-                            item = answer_item(searcher, question, speaker, answers.get(speaker, ""))
+                                entry.speaker, present.answer_html(text, marked, terms, glossary), colours,
+                                entry.name))
+                            item = answer_item(searcher, question, entry.speaker, text)
                             pack_button_ui(item, key=f"add-compare-all-{item.passage_id}", label="Add whole answer")
 
 
-def compare_entry_ui(entry: present.CompareEntry, terms, glossary, colours, best: float) -> None:
+def compare_entry_ui(entry: present.CompareEntry, terms, glossary, colours) -> None:
     if not entry.hits:
-        html(f'<div class="ps-meta">{present.speaker_badge(entry.speaker, colours)}</div>'
+        html(f'<div class="ps-meta">{present.speaker_badge(entry.speaker, colours, entry.name)}</div>'
              + present.note_html(entry.note))
         return
     for hit in entry.hits:
         html('<div class="ps-card">'
-             f'<div class="ps-meta">{present.speaker_badge(hit.speaker, colours)}'
-             f'{present.relevance_html(present.shown_relevance(hit, best))}</div>'
+             f'<div class="ps-meta">{present.speaker_badge(hit.speaker, colours, hit.speaker_name)}'
+             f'{present.relevance_html(hit.relevance)}</div>'
              f'<div class="ps-passage">{present.highlight(hit.text, terms, glossary)}</div></div>')
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-compare-{hit.passage_id}")
 
 
 def browse_view_ui(searcher: Searcher, state: present.PageState, glossary, colours) -> None:
-    numbers = [q["number"] for q in searcher.questions]
-    labels = {q["number"]: present.question_label(q["number"], q["question"], 90) for q in searcher.questions}
-    st.session_state.w_browse_q = state.q if state.q in labels else None
-    st.selectbox("Go to a question", [None, *dict.fromkeys(numbers)], key="w_browse_q", on_change=_browse_pick,
-                 format_func=lambda n: "All questions" if n is None else labels[n])
-    questions = present.browse_questions(searcher.questions, state.speakers, state.q)
+    in_scope = [q for q in searcher.questions if not state.docs or q["source"] in state.docs]
+    multi = several(searcher)
+    labels = {(q["source"], q["number"]): (f"{searcher.titles.get(q['source'], q['source'])} · " if multi else "")
+              + present.question_label(q["number"], q["question"], 90) for q in in_scope}
+    open_now = [key for key in labels if key[1] == state.q]
+    st.session_state.w_browse_q = open_now[0] if len(open_now) == 1 else None
+    st.selectbox("Go to a question", [None, *labels], key="w_browse_q", on_change=_browse_pick,
+                 format_func=lambda key: "All questions" if key is None else labels[key])
+    questions = present.browse_questions(searcher.questions, state.speakers, state.q, state.docs)
     if state.speakers:
         st.caption(f"Showing only {' and '.join(state.speakers)}'s answers ({len(questions)} questions). "
                    "Change this under **Speakers** in the sidebar.")
     if not questions:
         st.info(f"{' and '.join(state.speakers)} did not answer Q{state.q}." if state.q is not None
                 else "No questions match these filters.")
-    for question in questions:
-        with st.container(border=True):
-            html(present.question_html(question["number"], question["question"], glossary))
-            for answer in question["answers"]:
-                browse_answer_ui(searcher, question, answer, glossary, colours)
+    for source, group in present.by_document(questions):
+        if multi:
+            document_heading_ui(searcher, source)
+        for question in group:
+            with st.container(border=True):
+                html(present.question_html(question["number"], question["question"], glossary))
+                for answer in question["answers"]:
+                    browse_answer_ui(searcher, question, answer, glossary, colours)
     if state.q is not None:
         st.button("Show all questions", icon=":material/list:", on_click=_show, args=("browse", None))
 
 
+def document_heading_ui(searcher: Searcher, source: str) -> None:
+    """A document's title, date, event and speakers (names and roles where given) above its questions."""
+    doc = next((d for d in searcher.documents if d["source"] == source), {"source": source})
+    people = [s.get("display") or s["initials"] for s in doc.get("speaker_details", [])] or doc.get("speakers", [])
+    roles = [f"{s.get('display') or s['initials']}, {s['role']}" if s.get("role") else s.get("display") or s["initials"]
+             for s in doc.get("speaker_details", [])] or people
+    bits = [x for x in (doc.get("event", ""), doc.get("date", "")) if x]
+    if roles:
+        bits.append("Speakers: " + "; ".join(roles))
+    html(f'<div class="ps-dochead">{present.escape(doc.get("title") or source)}</div>'
+         + (f'<div class="ps-docmeta">{present.escape(" · ".join(bits))}</div>' if bits else ""))
+
+
 def browse_answer_ui(searcher: Searcher, question: dict, answer: dict, glossary, colours) -> None:
     speaker, number, source = answer["speaker"], question["number"], question["source"]
-    html(present.answer_block_html(speaker, present.answer_html(answer["text"], (), (), glossary), colours))
-    passages = present.answer_passages(searcher.passages, source, number, speaker)
+    name = name_of(searcher, source, speaker)
+    html(present.answer_block_html(speaker, present.answer_html(answer["text"], (), (), glossary), colours, name))
+    passages = searcher.answer_passages(source, number, speaker)
     title = searcher.titles.get(source, "")
     if len(passages) <= 1:
         item = answer_item(searcher, question, speaker, answer["text"])
@@ -343,12 +436,12 @@ def browse_answer_ui(searcher: Searcher, question: dict, answer: dict, glossary,
     in_pack = sum(pack.contains(st.session_state.pack, p.passage_id) for p in passages)
     label = f"Add to pack ({in_pack} of {len(passages)} passages in it)" if in_pack else "Add to pack…"
     with st.popover(label, icon=":material/add:"):
-        whole = pack.PackItem.whole_answer(question, speaker, answer["text"])
-        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{speaker}'s whole answer")
+        whole = pack.PackItem.whole_answer(question, speaker, answer["text"], name)
+        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{name}'s whole answer")
         st.caption("Or one passage of it:")
         for p in passages:
             html(f'<div class="ps-extra">{present.escape(present.short_question(p.text, 160))}</div>')
-            pack_button_ui(pack.PackItem.from_passage(p, title), key=f"add-browse-{p.passage_id}",
+            pack_button_ui(pack.PackItem.from_passage(p, title, name), key=f"add-browse-{p.passage_id}",
                            label=f"Add passage {p.position}")
 
 
@@ -374,7 +467,8 @@ def pack_view_ui(colours, glossary) -> None:
     for n, item in enumerate(items, start=1):
         with st.container(border=True):
             html('<div class="ps-card">'
-                 f'<div class="ps-meta"><strong>{n}.</strong>{present.speaker_badge(item.speaker, colours)}</div>'
+                 f'<div class="ps-meta"><strong>{n}.</strong>'
+                 f'{present.speaker_badge(item.speaker, colours, item.speaker_name)}</div>'
                  f'<div class="ps-source">{present.highlight(present.question_label(item.question_number, item.question), (), glossary)}</div>'
                  f'<div class="ps-pack-quote">{present.highlight(item.text, (), glossary)}</div>'
                  f'<div class="ps-extra">Source: {present.escape(item.source_label)}</div></div>')
@@ -393,17 +487,21 @@ def pack_reorder_ui(item: pack.PackItem, n: int, count: int) -> None:
               on_click=_move, args=(item.passage_id, 1))
 
 
-def sidebar_ui(searcher: Searcher, state: present.PageState) -> None:
+def sidebar_ui(searcher: Searcher, state: present.PageState, speakers: dict[str, str]) -> None:
+    ss = st.session_state
     with st.sidebar:
         st.subheader("Filters")
+        if several(searcher):
+            st.multiselect("Documents", searcher.sources, key="w_docs", placeholder="All documents",
+                           format_func=lambda s: searcher.titles.get(s, s),
+                           help="Search, Compare and Browse only these documents. None chosen means all of them.")
         st.slider("Number of results", 1, present.MAX_K, key="w_k",
                   help="Cards in Search; matched questions in Compare.")
-        st.pills("Speakers", searcher.speakers, selection_mode="multi", key="w_speakers",
-                 help="Search and Browse show only these speakers. None chosen means everyone.")
+        speaker_filter_ui(speakers)
         st.toggle("One card per question", key="w_grouped",
                   help="Show only the best passage of each question, so one long answer cannot fill the page.")
         st.divider()
-        count = len(st.session_state.pack)
+        count = len(ss.pack)
         st.markdown(f"**Discussion pack:** {count} passage{'s' if count != 1 else ''}")
         st.button("Open the pack", icon=":material/inventory_2:", on_click=_show, args=("pack",),
                   disabled=state.view == "pack", key="open-pack")
@@ -411,6 +509,69 @@ def sidebar_ui(searcher: Searcher, state: present.PageState) -> None:
             st.caption("The address bar always holds this search; or copy this link:")
             st.code(present.share_link(getattr(st.context, "url", "") or "", state), language=None,
                     wrap_lines=True)
+        upload_ui(searcher)
+
+
+def speaker_choices(searcher: Searcher) -> dict[str, str]:
+    """initials -> label of the speakers of the chosen documents, and the selection brought in line.
+
+    Call before reading the state. When the options change (another document filter, a new
+    document) a selection of everyone stays everyone; otherwise it keeps the speakers still offered.
+    """
+    ss = st.session_state
+    docs = chosen_docs(searcher)
+    options = present.speaker_options(searcher.documents, docs)
+    if set(options) != set(searcher.speakers_of(list(docs) or None)):  # an index without document records
+        options = {s: s for s in searcher.speakers_of(list(docs) or None)}
+    chosen = [s for s in (ss.get("w_speakers") or []) if s in options]
+    previous = ss.get("speaker_options")
+    if previous is not None and previous != list(options) and set(ss.get("w_speakers") or []) >= set(previous):
+        chosen = list(options)
+    if chosen != (ss.get("w_speakers") or []):
+        ss.w_speakers = chosen
+    ss.speaker_options = list(options)
+    return options
+
+
+def speaker_filter_ui(options: dict[str, str]) -> None:
+    st.pills("Speakers", list(options), selection_mode="multi", key="w_speakers", format_func=options.get,
+             help="Search and Browse show only these speakers. None chosen means everyone. Initials are only "
+                  "unique within a document: a filter on AC shows every document's AC.")
+
+
+def upload_ui(searcher: Searcher) -> None:
+    """Add documents to the library: the files are checked, refused ones say why, the index is rebuilt."""
+    ss = st.session_state
+    report, problem = ss.get("add_result") or (None, "")
+    with st.expander("Add a document", icon=":material/upload_file:", expanded=bool(report or problem)):
+        key = f"upload-{ss.get('upload_n', 0)}"
+        files = st.file_uploader(
+            "Q&A documents (.txt, .md, .pdf, .docx), with an optional <name>.meta.json each",
+            type=UPLOAD_TYPES, accept_multiple_files=True, key=key,
+            help="A .meta.json beside a document gives its title, date, event and the speakers' names and roles. "
+                 "See the README's “Adding documents” for the formats.")
+        st.button("Add to the library", icon=":material/library_add:", type="primary", disabled=not files,
+                  on_click=_add_uploads, args=(searcher, key), key="add-files")
+        if problem:
+            st.error(problem, icon=":material/error:")
+        if report is not None:
+            add_report_ui(report)
+
+
+def add_report_ui(report: library.AddReport) -> None:
+    records = {d["source"]: d for d in (report.manifest or {}).get("documents", [])}
+    for added in report.added:
+        details = records.get(added.source, {}).get("speaker_details", [])
+        names = [s.get("display") or s["initials"] for s in details] or added.speakers
+        st.success(f"Added “{added.title}” ({added.file}): {present.plural(added.questions, 'question')}, "
+                   f"answered by {present.and_list(names)}.", icon=":material/check_circle:")
+    if report.added:
+        st.caption(f"Index rebuilt: {present.plural(report.vectors_embedded, 'passage')} embedded, "
+                   f"{report.vectors_reused} reused.")
+    for refused in report.refused:
+        st.error(f"Not added: {refused.message}", icon=":material/block:")
+    if report.refused and not report.added:
+        st.caption("The library is unchanged.")
 
 
 def glossary_ui(glossary: dict, spellings: dict) -> None:
@@ -442,18 +603,19 @@ def main() -> None:
         st.info(REBUILD)
         return
     init_state(searcher)
+    st.session_state.sources = list(searcher.sources)  # for callbacks: several documents or one
     colours = present.speaker_colours(searcher.speakers)
 
     st.title("What did the panel say?")
-    st.caption(f"Search a webinar Q&A on co-production in healthcare quality improvement: "
-               f"{len(searcher.questions)} audience questions answered by {' and '.join(searcher.speakers)}.")
+    st.caption(present.escape(present.library_caption(searcher.documents, len(searcher.questions))))
     if st.session_state.link_problems:
         st.warning("Parts of the link were ignored: " + present.escape("; ".join(st.session_state.link_problems))
                    + ".")
         st.session_state.link_problems = []
+    speakers = speaker_choices(searcher)
     state = current_state(searcher)
     query_ui(searcher, state)
-    sidebar_ui(searcher, state)
+    sidebar_ui(searcher, state, speakers)
 
     labels = [present.VIEW_LABELS[v] for v in present.VIEWS]
     tabs = st.tabs(labels, key="view", on_change="rerun")

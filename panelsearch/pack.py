@@ -14,8 +14,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-DEFAULT_TITLE = "Co-production in quality improvement: discussion pack"
-SUBJECT = "Passages from a webinar Q&A on co-production in healthcare quality improvement"
+DEFAULT_TITLE = "Discussion pack"
+SUBJECT = "Passages from panel Q&A documents"
 NOTE_LINES = 4
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -42,24 +42,38 @@ class PackItem:
     speaker: str
     text: str
     title: str = ""  # the source document's title, when it has one
+    speaker_name: str = ""  # the speaker's display name from the document's metadata, when it has one
 
     @classmethod
     def from_hit(cls, hit) -> "PackItem":
         return cls(passage_id=hit.passage_id, source=hit.source, question_number=hit.question_number,
-                   question=hit.question, speaker=hit.speaker, text=hit.text, title=hit.title)
+                   question=hit.question, speaker=hit.speaker, text=hit.text, title=hit.title,
+                   speaker_name=_name(hit.speaker_name, hit.speaker))
 
     @classmethod
-    def from_passage(cls, passage, title: str = "") -> "PackItem":
+    def from_passage(cls, passage, title: str = "", speaker_name: str = "") -> "PackItem":
         """From an index ``Passage`` (browsing, where there is no search hit)."""
         return cls(passage_id=passage.passage_id, source=passage.source, question_number=passage.question_number,
-                   question=passage.question, speaker=passage.speaker, text=passage.text, title=title)
+                   question=passage.question, speaker=passage.speaker, text=passage.text, title=title,
+                   speaker_name=_name(speaker_name, passage.speaker))
 
     @classmethod
-    def whole_answer(cls, question: dict, speaker: str, text: str) -> "PackItem":
+    def whole_answer(cls, question: dict, speaker: str, text: str, speaker_name: str = "") -> "PackItem":
         """A speaker's whole answer to a question (``Searcher.questions`` shape), as one item."""
         return cls(passage_id=f"{question['source']}:q{question['number']:02d}:{speaker}:all",
                    source=question["source"], question_number=question["number"],
-                   question=question["question"], speaker=speaker, text=text, title=question.get("title", ""))
+                   question=question["question"], speaker=speaker, text=text, title=question.get("title", ""),
+                   speaker_name=_name(speaker_name, speaker))
+
+    @property
+    def speaker_label(self) -> str:
+        """Who said it: the display name where the metadata gives one, else the initials."""
+        return self.speaker_name or self.speaker
+
+    @property
+    def speaker_cite(self) -> str:
+        """``Jo Bloggs (JB)`` when there is a name, else ``JB``."""
+        return f"{self.speaker_name} ({self.speaker})" if self.speaker_name else self.speaker
 
     @property
     def source_label(self) -> str:
@@ -68,6 +82,12 @@ class PackItem:
         if self.title and re.sub(r"[\W_]+", " ", self.title).strip().lower() != plain:
             return f"{self.title} ({self.source})"
         return self.source
+
+
+def _name(name: str, initials: str) -> str:
+    """A display name worth keeping: not empty and not just the initials again."""
+    name = " ".join((name or "").split())
+    return "" if name == initials else name
 
 
 # -- editing a pack (lists in, new lists out) ----------------------------------------------------
@@ -105,9 +125,17 @@ def _long_date(when: date) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _intro(count: int) -> str:
-    return (f"{count} passage{'s' if count != 1 else ''} from a webinar Q&A on co-production in healthcare "
-            "quality improvement, with space for your notes.")
+def _intro(items: list[PackItem]) -> str:
+    """'3 passages from “Title”, with space for your notes.' (or 'from 2 documents')."""
+    count = len(items)
+    sources = list(dict.fromkeys(i.source for i in items))
+    if len(sources) == 1:
+        where = f"from “{items[0].title or items[0].source}”"
+    elif sources:
+        where = f"from {len(sources)} documents"
+    else:
+        where = "from the panel's answers"
+    return f"{count} passage{'s' if count != 1 else ''} {where}, with space for your notes."
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -124,18 +152,18 @@ def to_markdown(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | 
     """The pack as a Markdown document: one numbered section per passage, each with lines for notes."""
     when = when or date.today()
     title = " ".join(title.split()) or DEFAULT_TITLE
-    out = [f"# {md_escape(title)}", "", f"*Prepared {_long_date(when)}. {md_escape(_intro(len(items)))}*", ""]
+    out = [f"# {md_escape(title)}", "", f"*Prepared {_long_date(when)}. {md_escape(_intro(items))}*", ""]
     if not items:
         out += ["No passages yet.", ""]
     for n, item in enumerate(items, start=1):
         out += [
-            f"## {n}. Q{item.question_number} · {md_escape(item.speaker)}",
+            f"## {n}. Q{item.question_number} · {md_escape(item.speaker_label)}",
             "",
             f"**Question {item.question_number}:** {md_escape(item.question)}",
             "",
             f"> {md_escape(item.text)}",
             "",
-            f"— **{md_escape(item.speaker)}**, answering question {item.question_number} · "
+            f"— **{md_escape(item.speaker_cite)}**, answering question {item.question_number} · "
             f"Source: {md_escape(item.source_label)}",
             "",
             "**Notes**",
@@ -229,7 +257,7 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
 
     props = doc.core_properties
     props.title, props.subject, props.author = title, SUBJECT, "panelsearch"
-    props.keywords = "co-production; quality improvement; discussion pack"
+    props.keywords = "; ".join(dict.fromkeys([*(i.title or i.source for i in items), "discussion pack"]))
 
     footer = section.footer.paragraphs[0]
     footer.text = f"{title} · page "
@@ -239,13 +267,13 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
 
     doc.add_paragraph(title, style="Title")
     meta = doc.add_paragraph()
-    meta_run = meta.add_run(f"Prepared {_long_date(when)}  ·  {_intro(len(items))}")
+    meta_run = meta.add_run(f"Prepared {_long_date(when)}  ·  {_intro(items)}")
     meta_run.font.color.rgb, meta_run.font.size = _MUTED, Pt(10)
     if not items:
         doc.add_paragraph("No passages yet.")
 
     for n, item in enumerate(items, start=1):
-        heading = doc.add_heading(f"{n}.  Q{item.question_number}  ·  {item.speaker}", level=1)
+        heading = doc.add_heading(f"{n}.  Q{item.question_number}  ·  {item.speaker_label}", level=1)
         heading.paragraph_format.keep_with_next = True
         if n > 1:
             heading.paragraph_format.space_before = Pt(18)
@@ -264,7 +292,7 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
 
         cite = doc.add_paragraph()
         cite.paragraph_format.keep_with_next = True
-        who = cite.add_run(f"— {item.speaker}")
+        who = cite.add_run(f"— {item.speaker_cite}")
         who.bold = True
         rest = cite.add_run(f", answering question {item.question_number}  ·  Source: {item.source_label}")
         for run in (who, rest):

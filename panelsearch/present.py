@@ -6,7 +6,7 @@ Everything that becomes HTML is built here from escaped text: corpus and query t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 from urllib.parse import urlencode
@@ -183,32 +183,31 @@ def speaker_colours(speakers: Iterable[str]) -> dict[str, str]:
     return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(set(speakers)))}
 
 
-def speaker_badge(speaker: str, colours: Mapping[str, str]) -> str:
+def speaker_badge(speaker: str, colours: Mapping[str, str], name: str = "") -> str:
+    """A coloured badge: the display name when metadata gives one, else the initials.
+
+    The colour stays per initials; with a name, hovering shows the initials too.
+    """
     colour = colours.get(speaker, "#475569")
+    if name and name != speaker:
+        return (f'<span class="ps-badge" style="background:{colour}" title="{escape(speaker)}">'
+                f'{escape(name)}</span>')
     return f'<span class="ps-badge" style="background:{colour}">{escape(speaker)}</span>'
+
+
+def speaker_name(names: Mapping[tuple[str, str], str] | None, source: str, speaker: str) -> str:
+    """The display name of a document's speaker (``Searcher.speaker_names``), else the initials."""
+    return (names or {}).get((source, speaker)) or speaker
+
+
+def doc_html(title: str) -> str:
+    """The document a card or section comes from (shown when the library has several)."""
+    return f'<div class="ps-doc">{escape(title)}</div>' if title else ""
 
 
 def relevance_level(label: str) -> int:
     """0 (unknown) to 4 (strong match)."""
     return RELEVANCE_LEVELS.get((label or "").strip().lower(), 0)
-
-
-def shown_relevance(hit: Hit, best_score: float) -> str:
-    """The relevance label to show: the search's own label, or better when the hit is close to the
-    best hit of a confident result.
-
-    ``hit.relevance`` comes from fixed score thresholds, and the fused scores move whenever the
-    search is re-tuned (after one re-tuning, the right answer to a plain question read "weak
-    match"). Within one result, a hit's score relative to the best is stable under such changes,
-    so the label shown is the better of the two readings. Only call this for results that are not
-    low confidence: there, "best" means "the panel's answer", not "least bad".
-    """
-    level = relevance_level(hit.relevance)
-    if best_score > 0 and hit.score > 0:
-        ratio = hit.score / best_score
-        level = max(level, 4 if ratio >= 0.9 else 3 if ratio >= 0.75 else 2 if ratio >= 0.5 else 1)
-    labels = {v: k for k, v in RELEVANCE_LEVELS.items()}
-    return labels.get(level, hit.relevance)
 
 
 def relevance_html(label: str) -> str:
@@ -234,15 +233,17 @@ def question_label(number: int, question: str, limit: int | None = 150) -> str:
 
 
 def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
-              glossary: Mapping[str, str] | None = None, extra: str = "", relevance: str | None = None) -> str:
-    """One result card: speaker badge, relevance, highlighted passage, source question."""
+              glossary: Mapping[str, str] | None = None, extra: str = "", show_title: bool = False) -> str:
+    """One result card: speaker badge, relevance, highlighted passage, source question, and with
+    ``show_title`` (a library of several documents) the document's title."""
     label = question_label(hit.question_number, hit.question)
-    relevance = hit.relevance if relevance is None else relevance
     return (
         '<div class="ps-card">'
-        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours)}{relevance_html(relevance)}</div>'
+        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours, hit.speaker_name)}'
+        f'{relevance_html(hit.relevance)}</div>'
         f'<div class="ps-passage">{highlight(hit.text, terms, glossary)}</div>'
         f'<div class="ps-source" title="{escape(hit.question)}">{highlight(label, (), glossary)}</div>'
+        + (doc_html(hit.title or hit.source) if show_title else "")
         + (f'<div class="ps-extra">{escape(extra)}</div>' if extra else "")
         + "</div>"
     )
@@ -254,9 +255,9 @@ def question_html(number: int, question: str, glossary: Mapping[str, str] | None
             f'{highlight(question, (), glossary)}</div>')
 
 
-def answer_block_html(speaker: str, body_html: str, colours: Mapping[str, str]) -> str:
+def answer_block_html(speaker: str, body_html: str, colours: Mapping[str, str], name: str = "") -> str:
     """One speaker's answer (``body_html`` already escaped by ``answer_html``) behind a badge."""
-    return f'<div class="ps-answer">{speaker_badge(speaker, colours)} {body_html}</div>'
+    return f'<div class="ps-answer">{speaker_badge(speaker, colours, name)} {body_html}</div>'
 
 
 def note_html(text: str) -> str:
@@ -285,7 +286,8 @@ class QuestionGroup:
             return ""
         counts: dict[str, int] = {}
         for h in rest:
-            counts[h.speaker] = counts.get(h.speaker, 0) + 1
+            who = h.speaker_name or h.speaker  # one question, one document: names are unique here
+            counts[who] = counts.get(who, 0) + 1
         total = len(rest)
         noun, verb = ("passages", "match") if total > 1 else ("passage", "matches")
         if len(counts) == 1:
@@ -324,22 +326,20 @@ def answered_by(question: dict) -> list[str]:
     return list(dict.fromkeys(a["speaker"] for a in question.get("answers", [])))
 
 
-def answer_passages(passages: Iterable, source: str, number: int, speaker: str) -> list:
-    """The focused passages (``kind == "chunk"``) of one speaker's answer, in order."""
-    return sorted((p for p in passages if p.kind == "chunk" and p.source == source
-                   and p.question_number == number and p.speaker == speaker), key=lambda p: p.position)
-
-
 def browse_questions(questions: list[dict], speakers: Iterable[str] | None = None,
-                     number: int | None = None) -> list[dict]:
-    """Questions with their answers, only the chosen speakers' answers, optionally just one number.
+                     number: int | None = None, sources: Iterable[str] | None = None) -> list[dict]:
+    """Questions with their answers, only the chosen speakers' answers and documents, optionally
+    just one number (in each chosen document).
 
     A question none of the chosen speakers answered is left out.
     """
     chosen = set(speakers or ())
+    docs = set(sources or ())
     out = []
     for q in questions:
         if number is not None and q["number"] != number:
+            continue
+        if docs and q["source"] not in docs:
             continue
         answers = [a for a in q.get("answers", []) if not chosen or a["speaker"] in chosen]
         if answers:
@@ -347,10 +347,26 @@ def browse_questions(questions: list[dict], speakers: Iterable[str] | None = Non
     return out
 
 
+def by_document(questions: list[dict]) -> list[tuple[str, list[dict]]]:
+    """(source, its questions) in the order the documents first appear."""
+    groups: dict[str, list[dict]] = {}
+    for q in questions:
+        groups.setdefault(q["source"], []).append(q)
+    return list(groups.items())
+
+
+def document_speakers(questions: list[dict]) -> dict[str, list[str]]:
+    """Each document's speakers (initials, sorted), from its answers."""
+    out: dict[str, set[str]] = {}
+    for q in questions:
+        out.setdefault(q["source"], set()).update(answered_by(q))
+    return {source: sorted(speakers) for source, speakers in out.items()}
+
+
 # -- compare --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CompareEntry:
-    """One row of a speaker's column: their passages on a question, or a note why there are none."""
+    """One speaker's cell in a row: their passages on a question, or a note why there are none."""
 
     speaker: str
     source: str
@@ -358,71 +374,164 @@ class CompareEntry:
     question: str
     hits: tuple[Hit, ...] = ()
     note: str = ""
+    name: str = ""  # the speaker's display name, else the initials
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One matched question with a cell for each speaker of its document."""
+
+    source: str
+    number: int
+    question: str
+    entries: tuple[CompareEntry, ...]
+    both_answered: bool = False  # every speaker of the document answered it (and there are several)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.source, self.number
 
 
 @dataclass(frozen=True)
 class CompareView:
     query: str
     low_confidence: bool
-    questions: tuple[tuple[str, int], ...]  # the matched questions, best first
-    columns: dict[str, tuple[CompareEntry, ...]] = field(default_factory=dict)
-    both_answered: tuple[tuple[str, int], ...] = ()  # matched questions every speaker answered
+    rows: tuple[CompareRow, ...] = ()  # the matched questions, best first
+
+    @property
+    def questions(self) -> tuple[tuple[str, int], ...]:
+        return tuple(r.key for r in self.rows)
+
+    @property
+    def columns(self) -> dict[str, tuple[CompareEntry, ...]]:
+        """Each speaker's (initials') entries, row by row."""
+        out: dict[str, list[CompareEntry]] = {}
+        for row in self.rows:
+            for e in row.entries:
+                out.setdefault(e.speaker, []).append(e)
+        return {s: tuple(v) for s, v in out.items()}
+
+    @property
+    def both_answered(self) -> tuple[tuple[str, int], ...]:
+        return tuple(r.key for r in self.rows if r.both_answered)
 
 
-def align_compare(result: CompareResult, questions: list[dict], k: int = 3, per_question: int = 2) -> CompareView:
-    """Line up each speaker's passages question by question.
+def align_compare(result: CompareResult, questions: list[dict], k: int = 3, per_question: int = 2,
+                  names: Mapping[tuple[str, str], str] | None = None) -> CompareView:
+    """Line up the speakers' passages question by question.
 
-    The matched questions are the first ``k`` distinct questions of all speakers' passages pooled
-    and ranked together (the scores of one query are comparable across speakers). In each
-    speaker's column every matched question gets that speaker's best passages on it (up to
-    ``per_question``), or a note "SK did not answer Q9." when the speaker did not answer it: a
-    column is never padded with passages from questions that did not match. ``result`` should
-    hold every passage (``Searcher.compare(query, k=MAX_K)``) so each answered question has one;
-    if not, the note says the answer did not touch the query.
+    The matched questions are the first ``k`` distinct questions of the joint ranking
+    (``result.hits``, every speaker ranked together). Each row has a cell for every speaker of that
+    question's document (initials are unique only within a document, so two documents' "AC"s never
+    share a cell): that speaker's best passages on it (up to ``per_question``), or a note "SK did
+    not answer Q9." when they did not answer it; a row is never padded with passages from
+    questions that did not match. ``result`` should hold every passage
+    (``Searcher.compare(query, k=MAX_K)``) so each answered question has one; if not, the note
+    says the answer did not touch the query.
     """
-    speakers = list(result.speakers)
     index = {(q["source"], q["number"]): q for q in questions}
-    order = {s: n for n, s in enumerate(speakers)}
-    pooled = sorted((h for s in speakers for h in result.speakers[s]),
-                    key=lambda h: (-h.score, h.rank, order[h.speaker]))
+    speakers_of = document_speakers(questions)
     matched: list[tuple[str, int]] = []
     texts: dict[tuple[str, int], str] = {}
-    for h in pooled:
+    for h in result.hits:
         key = (h.source, h.question_number)
         if key not in texts:
             texts[key] = h.question
-            if len(matched) < k:
-                matched.append(key)
+            matched.append(key)
+            if len(matched) == k:
+                break
+    pool = {h.passage_id: h for h in [*result.hits, *(h for hs in result.speakers.values() for h in hs)]}
+    ranked = sorted(pool.values(), key=lambda h: (-h.score, h.rank))
 
-    columns: dict[str, tuple[CompareEntry, ...]] = {}
-    for s in speakers:
+    rows = []
+    for key in matched:
+        q = index.get(key)
+        speakers = speakers_of.get(key[0]) or sorted({h.speaker for h in ranked if h.source == key[0]})
         entries = []
-        for key in matched:
-            q = index.get(key)
-            own = [h for h in result.speakers[s] if (h.source, h.question_number) == key]  # rank order
+        for s in speakers:
+            name = speaker_name(names, key[0], s)
+            own = [h for h in ranked if (h.source, h.question_number) == key and h.speaker == s]
             if own:
-                entries.append(CompareEntry(s, key[0], key[1], texts[key], tuple(own[:per_question])))
+                entries.append(CompareEntry(s, key[0], key[1], texts[key], tuple(own[:per_question]), name=name))
             elif q is not None and s not in answered_by(q):
-                entries.append(CompareEntry(s, key[0], key[1], texts[key], note=f"{s} did not answer Q{key[1]}."))
+                entries.append(CompareEntry(s, key[0], key[1], texts[key], note=f"{name} did not answer Q{key[1]}.",
+                                            name=name))
             else:
                 entries.append(CompareEntry(s, key[0], key[1], texts[key],
-                                            note=f"{s} answered Q{key[1]}, but not on this point."))
-        columns[s] = tuple(entries)
-    both = tuple(key for key in matched if key in index and len(speakers) > 1
-                 and set(speakers) <= set(answered_by(index[key])))
-    return CompareView(result.query, result.low_confidence, tuple(matched), columns, both)
+                                            note=f"{name} answered Q{key[1]}, but not on this point.", name=name))
+        both = q is not None and len(speakers) > 1 and set(speakers) <= set(answered_by(q))
+        rows.append(CompareRow(key[0], key[1], texts[key], tuple(entries), both))
+    return CompareView(result.query, result.low_confidence, tuple(rows))
 
 
-def compare_summary(view: CompareView) -> str:
-    """One line for the top of the compare view: who answered which of the matched questions."""
-    if not view.questions:
+def compare_summary(view: CompareView, titles: Mapping[str, str] | None = None) -> str:
+    """One line for the top of the compare view: who answered which of the matched questions.
+
+    With ``titles`` (several documents), each question is named with its document.
+    """
+    if not view.rows:
         return ""
-    parts = []
-    for s, entries in view.columns.items():
-        answered = [f"Q{e.number}" for e in entries if e.hits]
-        parts.append(f"{s} on {', '.join(answered)}" if answered else f"{s} on none of them")
-    listed = ", ".join(f"Q{n}" for _, n in view.questions)
-    return f"Matched questions: {listed}. " + "; ".join(parts) + "."
+
+    def label(row: CompareRow) -> str:
+        return f"Q{row.number} of {titles.get(row.source, row.source)}" if titles else f"Q{row.number}"
+
+    if titles:
+        return "Matched questions: " + "; ".join(label(r) for r in view.rows) + "."
+    answered: dict[str, list[str]] = {}
+    for row in view.rows:
+        for e in row.entries:
+            answered.setdefault(e.name or e.speaker, [])
+            if e.hits:
+                answered[e.name or e.speaker].append(label(row))
+    parts = [f"{s} on {', '.join(qs)}" if qs else f"{s} on none of them" for s, qs in answered.items()]
+    return f"Matched questions: {', '.join(label(r) for r in view.rows)}. " + "; ".join(parts) + "."
+
+
+# -- the library ---------------------------------------------------------------------------------
+def and_list(items: Iterable[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    items = list(items)
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def library_caption(documents: list[dict], questions: int) -> str:
+    """The line under the page title, from the index manifest's document records.
+
+    One document: its title, date and event, its number of questions and its speakers (display
+    names where given, initials otherwise). Several: how many documents and questions.
+    """
+    if len(documents) > 1:
+        return f"Search {plural(len(documents), 'document')}, {plural(questions, 'audience question')}: " \
+               "who said what, and which question they were answering."
+    if not documents:
+        return f"Search {plural(questions, 'audience question')} and the panel's answers."
+    doc = documents[0]
+    when = ", ".join(x for x in (doc.get("event", ""), doc.get("date", "")) if x)
+    speakers = [s.get("display") or s["initials"] for s in doc.get("speaker_details", [])] or doc.get("speakers", [])
+    by = f" answered by {and_list(speakers)}" if speakers else ""
+    return (f"Search “{doc.get('title') or doc['source']}”" + (f" ({when})" if when else "")
+            + f": {plural(questions, 'audience question')}{by}.")
+
+
+def speaker_options(documents: list[dict], sources: Iterable[str] = ()) -> dict[str, str]:
+    """initials -> the label of the speaker filter's option, for the chosen documents (all if none).
+
+    A label is the display name only when every chosen document with those initials gives the
+    same name; otherwise the initials (two documents' "AC" may be different people).
+    """
+    chosen = set(sources or ())
+    names: dict[str, set[str]] = {}
+    for d in documents:
+        if chosen and d["source"] not in chosen:
+            continue
+        details = d.get("speaker_details") or [{"initials": s} for s in d.get("speakers", [])]
+        for s in details:
+            names.setdefault(s["initials"], set()).add(s.get("name") or "")
+    return {s: (next(iter(n)) or s) if len(n) == 1 else s for s, n in sorted(names.items())}
 
 
 # -- the page's state in the URL -----------------------------------------------------------------
@@ -435,7 +544,8 @@ class PageState:
     k: int = DEFAULT_K
     speakers: tuple[str, ...] = ()  # empty: every speaker
     grouped: bool = True
-    q: int | None = None  # the question open in browse
+    q: int | None = None  # the question open in browse (in each chosen document)
+    docs: tuple[str, ...] = ()  # the documents searched (sources); empty: every document
 
 
 def _values(params: Mapping, key: str) -> list[str]:
@@ -445,17 +555,41 @@ def _values(params: Mapping, key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def parse_params(params: Mapping, speakers: Iterable[str], numbers: Iterable[int]) -> tuple[PageState, list[str]]:
+def parse_params(params: Mapping, speakers: Iterable[str] | Mapping[str, Iterable[str]],
+                 numbers: Iterable[int] | Mapping[str, Iterable[int]]) -> tuple[PageState, list[str]]:
     """The page state a link asks for, and a sentence for each part of the link that was ignored.
 
     ``params`` maps names to a value or a list of values (``st.query_params``): ``view``,
-    ``query``, ``k``, ``speaker`` (repeatable or comma-separated), ``group`` (``0``/``1``) and
-    ``q`` (a question number, for browse). Bad values fall back to the default; nothing raises.
+    ``query``, ``k``, ``speaker`` (repeatable or comma-separated), ``group`` (``0``/``1``), ``q``
+    (a question number, for browse) and ``doc`` (a document's source, repeatable). Bad values fall
+    back to the default; nothing raises.
+
+    For a library of several documents, ``speakers`` and ``numbers`` map each source to its
+    speakers and question numbers: ``doc`` is checked against the sources, and ``speaker`` and
+    ``q`` against the chosen documents. Plain lists mean one document and no ``doc`` parameter.
     """
     problems: list[str] = []
-    known_speakers = list(speakers)
-    known_numbers = set(numbers)
     state = PageState()
+    sources = list(numbers) if isinstance(numbers, Mapping) else []
+    wanted_docs = [d.strip() for v in _values(params, "doc") for d in v.split(",") if d.strip()]
+    docs: list[str] = []
+    for d in wanted_docs:
+        if d in sources:
+            if d not in docs:
+                docs.append(d)
+        elif sources:
+            problems.append(f"unknown document '{d}' (this library has {', '.join(sources)})")
+    if len(sources) > 1 and docs and set(docs) != set(sources):  # every document chosen is no filter
+        state = replace(state, docs=tuple(s for s in sources if s in docs))
+    scope = list(state.docs) or sources
+    if isinstance(speakers, Mapping):
+        known_speakers = sorted({s for src in scope for s in speakers.get(src, ())})
+    else:
+        known_speakers = list(speakers)
+    if isinstance(numbers, Mapping):
+        known_numbers = {n for src in scope for n in numbers.get(src, ())}
+    else:
+        known_numbers = set(numbers)
 
     view = (_values(params, "view") or [""])[-1].strip().lower()
     if view:
@@ -490,7 +624,8 @@ def parse_params(params: Mapping, speakers: Iterable[str], numbers: Iterable[int
             if lookup[s.lower()] not in chosen:
                 chosen.append(lookup[s.lower()])
         else:
-            problems.append(f"unknown speaker '{s}' (this Q&A has {', '.join(known_speakers)})")
+            where = "these documents have" if len(scope) > 1 else "this Q&A has"
+            problems.append(f"unknown speaker '{s}' ({where} {', '.join(known_speakers)})")
     if set(chosen) != set(known_speakers):  # every speaker chosen is the same as no filter
         state = replace(state, speakers=tuple(s for s in known_speakers if s in chosen))
 
@@ -525,6 +660,8 @@ def to_params(state: PageState) -> dict[str, str | list[str]]:
         out["group"] = "0"
     if state.q is not None and state.view == "browse":
         out["q"] = str(state.q)
+    if state.docs:
+        out["doc"] = list(state.docs)
     return out
 
 

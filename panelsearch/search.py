@@ -177,7 +177,7 @@ class Searcher:
         hits = [self._hit(rank, int(j), float(scores[j])) for rank, j in enumerate(order, start=1)]
         low = self.evidence(query, channels, scores) < LOW_CONFIDENCE_BELOW
         return SearchResult(query=query, low_confidence=low, hits=hits, notice=notice,
-                            closest_questions=self.closest_questions(query) if low else [])
+                            closest_questions=self.closest_questions(query, sources=sources) if low else [])
 
     def _truncate(self, query: str) -> tuple[str, str]:
         """Cut a very long query to what the model reads, saying so."""
@@ -215,13 +215,15 @@ class Searcher:
         return [p for p in self.passages if p.kind == "chunk" and p.source == source
                 and p.question_number == number and p.speaker == speaker]
 
-    def closest_questions(self, query: str, n: int = 3) -> list[QuestionMatch]:
+    def closest_questions(self, query: str, n: int = 3, sources=None) -> list[QuestionMatch]:
         """The audience questions nearest the query, for when the panel did not answer it."""
+        sources = self._check_sources(sources)
         if not self.questions:
             return []
         sims = self.data.question_vectors @ self.embedder.encode([self.prepare(query)])[0]
+        rows = [i for i in np.argsort(-sims, kind="stable") if not sources or self.questions[i]["source"] in sources]
         out = []
-        for i in np.argsort(-sims, kind="stable")[:n]:
+        for i in rows[:n]:
             q = self.questions[int(i)]
             out.append(QuestionMatch(source=q["source"], title=q.get("title", ""), number=q["number"],
                                      question=q["question"], score=round(float(sims[i]), 4),

@@ -1,10 +1,13 @@
-"""The Streamlit page, run headless with AppTest against a real index: every view, links, the pack."""
+"""The Streamlit page, run headless with AppTest against a real index: every view, links, the pack,
+and a library of two documents (filter, names, uploads)."""
+import json
 import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from panelsearch.errors import UsageError
+from panelsearch.present import escape
 from tests.conftest import ROOT
 
 PAY = "How do we pay experts by experience?"
@@ -315,3 +318,192 @@ def test_damaged_index_is_an_error_not_a_traceback(built_index, tmp_path, monkey
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert any("index is not ready" in e.value for e in at.error)
+
+
+# -- a library of several documents --------------------------------------------------------------
+PANEL_MD = """# Running a patient panel: questions and answers
+
+Date: 3 March 2024
+Event: Patient involvement network, spring meeting
+
+## 1. How often should the panel meet?
+
+**JB:** Monthly worked for us. Fewer meetings lost momentum, and more left no time to act between them.
+
+**AC:** We meet every six weeks, and publish the dates a year ahead so members can plan around caring duties.
+
+## 2. Should panel members be paid for their time?
+
+**AC:** Yes: pay for time and preparation at a fair hourly rate, and cover travel on the day.
+
+**JB:** Agree, and ask each member how they would like to be paid, since payments can affect benefits.
+"""
+PANEL_META = {"speakers": {"JB": {"name": "Jo Bloggs", "role": "Patient panel chair"}}}
+PANEL, SEED_SOURCE = "patient-panel", "coproduction-qi-webinar-qa"
+PANEL_TITLE = "Running a patient panel: questions and answers"
+SHOWN_TITLE = escape(PANEL_TITLE)  # as the page's HTML has it
+BROKEN_MD = "# Broken\n\n## 1. A question with no answer?\n\nJust text, no speaker tag.\n"
+
+
+@pytest.fixture(scope="session")
+def two_docs(tmp_path_factory, built_index, embedder):
+    """(corpus, index) of the seed plus a Markdown Q&A whose speakers include another "AC" and a named JB."""
+    from panelsearch.index import build_index
+
+    base = tmp_path_factory.mktemp("library")
+    corpus = base / "corpus"
+    shutil.copytree(built_index[0], corpus)
+    (corpus / f"{PANEL}.md").write_text(PANEL_MD, encoding="utf-8")
+    (corpus / f"{PANEL}.meta.json").write_text(json.dumps(PANEL_META), encoding="utf-8")
+    shutil.copytree(built_index[1], base / "index")  # its vectors are reused
+    build_index(corpus, base / "index", embedder)
+    return corpus, base / "index"
+
+
+@pytest.fixture
+def library_env(two_docs, monkeypatch):
+    corpus, index = two_docs
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    return two_docs
+
+
+@pytest.fixture
+def one_doc_copy(built_index, tmp_path, monkeypatch):
+    """A writable copy of the seed library, for uploads."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(built_index[0], corpus)
+    shutil.copytree(built_index[1], index)
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    return corpus, index
+
+
+def doc_filter(at: AppTest):
+    return next((m for m in at.sidebar.multiselect if m.key == "w_docs"), None)
+
+
+def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    uploader = at.sidebar.get("file_uploader")[0]
+    uploader.set_value([(name, data, "application/octet-stream") for name, data in files]).run()
+    next(b for b in at.sidebar.button if b.key == "add-files").click().run()
+    assert not at.exception
+    return at
+
+
+def test_one_document_has_no_document_filter_and_a_caption_from_its_title(app):
+    app.run()
+    assert doc_filter(app) is None
+    caption = app.caption[0].value
+    assert "15 audience questions answered by AC and SK" in caption and "webinar" not in caption.lower().split("“")[0]
+
+
+def test_document_filter_appears_and_narrows_results(library_env):
+    at = opened({"query": "Should panel members be paid?"})
+    assert not at.exception
+    assert "2 documents, 17 audience questions" in at.caption[0].value
+    docs = doc_filter(at)
+    assert docs is not None and list(docs.options) == ["coproduction qi webinar qa", PANEL_TITLE]  # titles
+    every = cards(at)
+    assert every and all('<div class="ps-doc">' in c for c in every)  # several documents: each card names its own
+    assert {SHOWN_TITLE in c for c in every} == {True, False}  # results from both documents
+    docs.select(PANEL).run()
+    narrowed = cards(at)
+    assert narrowed and all(SHOWN_TITLE in c for c in narrowed)
+    assert at.query_params["doc"] in (PANEL, [PANEL])
+    speakers = next(b for b in at.get("button_group") if b.key == "w_speakers")
+    assert list(speakers.options) == ["AC", "Jo Bloggs"]  # the speakers of the chosen document, named
+
+
+def test_display_names_replace_initials_where_metadata_gives_them(library_env):
+    at = opened({"query": "Should panel members be paid?", "doc": PANEL})
+    page = markup(at)
+    assert ">Jo Bloggs</span>" in page and 'title="JB"' in page
+    assert ">JB</span>" not in page and ">AC</span>" in page  # AC has no name: initials, never a guess
+    show(at, "Compare")
+    row = markup(at)
+    assert ">Jo Bloggs</span>" in row and ">SK</span>" not in row  # the webinar's speakers are not in this row
+    assert any(e.label == "AC and Jo Bloggs: full answers to Q2" for e in at.expander)
+
+
+def test_compare_rows_keep_each_documents_speakers_apart(library_env):
+    at = opened({"query": "Should panel members be paid?", "view": "compare"})
+    assert not at.exception
+    page = markup(at)
+    assert ">Jo Bloggs</span>" in page and ">SK</span>" in page  # both documents matched
+    for column in at.main.columns:  # a cell is one speaker of one document
+        badges = {b for b in ("Jo Bloggs", "SK", "AC") if f">{b}</span>" in "".join(m.value for m in column.markdown)}
+        assert len(badges) <= 1, badges
+    titles = [m.value for m in at.markdown if m.value.startswith('<div class="ps-question">')]
+    for title in titles:  # each row names its document; a panel row has no SK cell, a webinar row no JB
+        assert '<div class="ps-doc">' in title
+    assert not any("Jo Bloggs did not answer" in n.value and "Q9" in n.value for n in at.markdown)
+    assert "Matched questions" in "\n".join(c.value for c in at.caption)
+
+
+def test_browse_groups_questions_by_document(library_env):
+    at = opened({"view": "browse"})
+    heads = [m.value for m in at.markdown if m.value.startswith('<div class="ps-dochead">')]
+    assert len(heads) == 2 and SHOWN_TITLE in heads[1]
+    assert "Patient panel chair" in markup(at)
+    assert len([m for m in at.markdown if m.value.startswith('<div class="ps-question">')]) == 17
+
+
+def test_a_link_opens_one_question_of_one_document(library_env):
+    at = opened({"view": "browse", "doc": SEED_SOURCE, "q": "11"})
+    assert not at.exception and not at.warning
+    questions = [m.value for m in at.markdown if m.value.startswith('<div class="ps-question">')]
+    assert len(questions) == 1 and "recruit/select" in questions[0]
+    at = opened({"view": "browse", "doc": PANEL, "q": "11"})
+    assert any("no question Q11" in w.value for w in at.warning)
+
+
+def test_a_link_to_an_unknown_document_is_explained(library_env):
+    at = opened({"doc": "nowhere"})
+    assert any("unknown document" in w.value and "nowhere" in w.value for w in at.warning)
+
+
+def test_pack_items_carry_the_document_title_and_the_name(library_env):
+    at = opened({"query": "Should panel members be paid?", "doc": PANEL})
+    next(b for b in at.button if b.label == "Add to pack" and not b.disabled).click().run()
+    item = at.session_state["pack"][0]
+    assert item.title == PANEL_TITLE and item.source == PANEL
+    show(at, "Pack")
+    assert any(SHOWN_TITLE in m.value and "ps-pack-quote" in m.value for m in at.markdown)
+    md = next(d for d in at.get("download_button") if d.label.startswith("Download Markdown"))
+    assert md is not None
+
+
+def test_upload_of_a_good_document_adds_it(one_doc_copy):
+    corpus, _ = one_doc_copy
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert doc_filter(app) is None
+    upload(app, (f"{PANEL}.md", PANEL_MD.encode()), (f"{PANEL}.meta.json", json.dumps(PANEL_META).encode()))
+    assert any(f"Added “{PANEL_TITLE}”" in s.value and "AC and Jo Bloggs" in s.value for s in app.sidebar.success)
+    assert (corpus / f"{PANEL}.md").exists() and (corpus / f"{PANEL}.meta.json").exists()
+    assert doc_filter(app) is not None  # the page reloaded the index: two documents now
+    assert "2 documents" in app.caption[0].value
+    speakers = next(b for b in app.get("button_group") if b.key == "w_speakers")
+    assert list(speakers.value) == ["AC", "JB", "SK"]  # everyone stays everyone
+    assert list(speakers.options) == ["AC", "Jo Bloggs", "SK"]
+    app.text_input(key="w_query").input("Should panel members be paid?").run()
+    assert any(">Jo Bloggs</span>" in c for c in cards(app))
+
+
+def test_upload_of_a_broken_file_is_refused_and_changes_nothing(one_doc_copy):
+    corpus, index = one_doc_copy
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    manifest = (index / "manifest.json").read_bytes()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    upload(app, ("broken.md", BROKEN_MD.encode()))
+    errors = " ".join(e.value for e in app.sidebar.error)
+    assert "broken.md:3: question 1 has no answer" in errors
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+    assert (index / "manifest.json").read_bytes() == manifest
+    assert doc_filter(app) is None and not app.exception
+
+
+def test_upload_of_a_duplicate_is_refused(one_doc_copy, seed_path):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    upload(app, ("copy.txt", seed_path.read_bytes()))
+    assert any("already there" in e.value for e in app.sidebar.error)

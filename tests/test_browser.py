@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_app import PANEL, PANEL_MD, PANEL_META, PANEL_TITLE, two_docs  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -42,11 +44,23 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(built_index):
     """The app under `streamlit run`, on a free port, reading the session-built index."""
-    corpus, index = built_index
+    with streamlit_server(*built_index, "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def library_server(two_docs):
+    """The app on a library of two documents (the seed and a Markdown Q&A with a named speaker)."""
+    with streamlit_server(*two_docs, "streamlit-library.log") as url:
+        yield url
+
+
+@contextmanager
+def streamlit_server(corpus, index, log_name: str):
     port = free_port()
     env = {**os.environ, "PANELSEARCH_INDEX": str(index), "PANELSEARCH_CORPUS": str(corpus),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log = (ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS) / "streamlit.log"
+    log = (ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS) / log_name
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -309,3 +323,29 @@ def test_low_confidence_on_a_phone(server, browser, dialogs):
     assert page.locator(".ps-card").count() == 0
     assert no_sideways_scroll(page)
     shot(page, "low-confidence-phone", full=True)
+
+
+def test_library_of_two_documents(library_server, browser, dialogs):
+    """The document filter, document titles on cards and display names; the README's library picture."""
+    query = "Should panel members be paid for their time?"
+    for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        page = new_page(browser, dialogs, viewport)
+        open_app(page, library_server, "/?query=" + quote(query))
+        page.locator(".ps-card").first.wait_for()
+        settle(page)
+        assert page.locator(".ps-card .ps-doc").count() == page.locator(".ps-card").count()
+        assert page.get_by_text(PANEL_TITLE).first.is_visible()
+        assert page.locator(".ps-badge", has_text="Jo Bloggs").count() >= 1
+        assert no_sideways_scroll(page)
+        path = shot(page, f"library-{name}")
+        if name == "laptop":
+            shutil.copy(path, ROOT / "docs" / "screenshots" / "library.png")
+            shot(page, "library-laptop-full", full=True)
+        page.close()
+    page = new_page(browser, dialogs)
+    open_app(page, library_server, f"/?view=browse&doc={PANEL}&q=2")
+    page.locator(".ps-question").first.wait_for()
+    assert page.locator(".ps-question").count() == 1
+    assert page.locator(".ps-dochead").inner_text() == PANEL_TITLE
+    shot(page, "library-browse-laptop", full=True)
+    assert not dialogs

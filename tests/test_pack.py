@@ -147,3 +147,32 @@ def test_docx_keeps_hostile_text_as_text():
 def test_docx_of_an_empty_pack_still_opens():
     doc = open_docx(pack.to_docx([], when=DAY))
     assert any(p.text == "No passages yet." for p in doc.paragraphs)
+
+
+# -- a library of several documents --------------------------------------------------------------
+NAMED = pack.PackItem("panel:q02:JB:1", "patient-panel", 2, "Should panel members be paid?", "JB",
+                      "Agree, and ask each member.", title="Running a patient panel", speaker_name="Jo Bloggs")
+
+
+def test_item_carries_the_display_name_but_not_initials_as_a_name():
+    hit = Hit(rank=1, score=0.5, question_number=2, question="q", speaker="JB", text="t", passage_id="p",
+              source="patient-panel", title="Running a patient panel", speaker_name="Jo Bloggs")
+    assert pack.PackItem.from_hit(hit).speaker_label == "Jo Bloggs"
+    unnamed = pack.PackItem.from_hit(Hit(rank=1, score=0.5, question_number=2, question="q", speaker="AC", text="t",
+                                         passage_id="p", source="s", speaker_name="AC"))
+    assert unnamed.speaker_name == "" and unnamed.speaker_label == "AC"
+
+
+def test_markdown_names_the_speaker_and_the_document_title():
+    md = pack.to_markdown([NAMED, ITEMS[0]], "Meeting", DAY)
+    assert "## 1. Q2 · Jo Bloggs" in md
+    assert "— **Jo Bloggs (JB)**, answering question 2 · Source: Running a patient panel (patient-panel)" in md
+    assert "2 passages from 2 documents" in md
+    assert "1 passage from “Running a patient panel”" in pack.to_markdown([NAMED], "M", DAY)
+
+
+def test_docx_names_the_speaker_and_the_document_title():
+    doc = open_docx(pack.to_docx([NAMED], "Meeting", DAY))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["1.  Q2  ·  Jo Bloggs"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "— Jo Bloggs (JB), answering question 2" in text and "Source: Running a patient panel" in text

@@ -12,10 +12,11 @@ GLOSSARY = {"EBE": "Expert by Experience", "LXP": "lived experience", "NHS": "Na
             "NHSE/I": "NHS England and NHS Improvement"}
 
 
-def hit(rank, score, number, speaker, text="some text", relevance="good match", source="doc", position=1):
+def hit(rank, score, number, speaker, text="some text", relevance="good match", source="doc", position=1,
+        title="", speaker_name=""):
     return Hit(rank=rank, score=score, question_number=number, question=f"Question {number}?", speaker=speaker,
                text=text, passage_id=f"{source}:q{number:02d}:{speaker}:{position}", source=source,
-               position=position, relevance=relevance)
+               position=position, relevance=relevance, title=title, speaker_name=speaker_name or speaker)
 
 
 QUESTIONS = [
@@ -114,12 +115,9 @@ def test_relevance_html_is_a_label_not_a_number():
     assert not any(ch.isdigit() for ch in out.replace("ps-rel-3", ""))
 
 
-def test_shown_relevance_lifts_a_mislabelled_best_hit_but_not_a_distant_one():
-    best = hit(1, 0.44, 5, "SK", relevance="weak match")
-    far = hit(2, 0.10, 3, "AC", relevance="weak match")
-    assert present.shown_relevance(best, 0.44) == "strong match"
-    assert present.shown_relevance(far, 0.44) == "weak match"
-    assert present.shown_relevance(hit(1, 0.7, 1, "AC", relevance="strong match"), 0.0) == "strong match"
+def test_card_shows_the_search_relevance_label_as_it_is():
+    out = present.card_html(hit(1, 0.44, 5, "SK", relevance="good match"), {})
+    assert "Good match" in out and "●●●○" in out
 
 
 def test_short_question_cuts_at_a_word():
@@ -138,6 +136,20 @@ def test_card_html_shows_badge_passage_source_and_relevance():
     assert 'background:#123456">AC<' in out and "Q4 · Question 4?" in out
     assert "<mark>&lt;early&gt;</mark>" not in out and "&lt;<mark>early</mark>&gt;" in out
     assert "Strong match" in out and "0.9" not in out
+    assert "ps-doc" not in out  # one document: the card does not name it
+
+
+def test_card_html_names_the_speaker_and_the_document():
+    h = hit(1, 0.9, 2, "JB", title="Running a patient panel", speaker_name="Jo Bloggs")
+    out = present.card_html(h, {"JB": "#123456"}, show_title=True)
+    assert 'background:#123456" title="JB">Jo Bloggs</span>' in out
+    assert '<div class="ps-doc">Running a patient panel</div>' in out
+
+
+def test_speaker_badge_escapes_a_name():
+    out = present.speaker_badge("JB", {}, "<b>Jo</b>")
+    assert "<b>" not in out and "&lt;b&gt;Jo" in out
+    assert present.speaker_badge("AC", {}, "AC") == present.speaker_badge("AC", {})
 
 
 # -- grouping ------------------------------------------------------------------------------------
@@ -159,8 +171,14 @@ def test_group_by_question_limit_stops_at_the_first_question_left_out():
 
 
 # -- compare -------------------------------------------------------------------------------------
+def joint(speakers: dict) -> CompareResult:
+    """A CompareResult whose joint ranking pools the speakers' hits, as Searcher.compare does."""
+    pooled = sorted((h for hs in speakers.values() for h in hs), key=lambda h: -h.score)
+    return CompareResult("q", speakers, hits=pooled)
+
+
 def test_align_compare_says_who_did_not_answer_instead_of_padding():
-    result = CompareResult("q", {
+    result = joint({
         "AC": [hit(1, .9, 2, "AC"), hit(2, .5, 1, "AC")],
         "SK": [hit(1, .6, 3, "SK"), hit(2, .4, 1, "SK")],
     })
@@ -173,7 +191,7 @@ def test_align_compare_says_who_did_not_answer_instead_of_padding():
 
 
 def test_align_compare_lists_questions_both_answered():
-    result = CompareResult("q", {"AC": [hit(1, .9, 1, "AC")], "SK": [hit(1, .8, 1, "SK")]})
+    result = joint({"AC": [hit(1, .9, 1, "AC")], "SK": [hit(1, .8, 1, "SK")]})
     view = present.align_compare(result, QUESTIONS, k=3)
     assert view.both_answered == (("doc", 1),)
     assert "Q1" in present.compare_summary(view)
@@ -187,6 +205,34 @@ def test_align_compare_on_the_seed(searcher):
     assert "SK did not answer Q9." in notes
 
 
+TWO_DOCS = QUESTIONS + [
+    {"source": "panel", "number": 1, "question": "Meet how often?", "answers": [{"speaker": "AC", "text": "x"},
+                                                                               {"speaker": "JB", "text": "y"}]},
+]
+
+
+def test_align_compare_gives_each_document_its_own_speakers():
+    result = joint({"AC": [hit(1, .9, 1, "AC", source="panel"), hit(2, .5, 2, "AC")],
+                    "JB": [hit(1, .8, 1, "JB", source="panel")],
+                    "SK": [hit(1, .4, 3, "SK")]})
+    view = present.align_compare(result, TWO_DOCS, k=3, names={("panel", "JB"): "Jo Bloggs"})
+    assert view.questions == (("panel", 1), ("doc", 2), ("doc", 3))
+    panel, doc2, _ = view.rows
+    assert [(e.speaker, e.name) for e in panel.entries] == [("AC", "AC"), ("JB", "Jo Bloggs")]
+    assert [e.speaker for e in doc2.entries] == ["AC", "SK"]  # the other document's AC is another person
+    assert panel.entries[0].hits[0].source == "panel" and panel.both_answered
+    assert doc2.entries[1].note == "SK did not answer Q2."
+    summary = present.compare_summary(view, {"panel": "Patient panel", "doc": "Webinar"})
+    assert summary == "Matched questions: Q1 of Patient panel; Q2 of Webinar; Q3 of Webinar."
+
+
+def test_align_compare_notes_use_display_names():
+    result = joint({"AC": [hit(1, .9, 2, "AC")], "SK": []})
+    view = present.align_compare(result, QUESTIONS, k=1, names={("doc", "SK"): "Sam Kay"})
+    assert view.columns["SK"][0].note == "Sam Kay did not answer Q2."
+    assert "Sam Kay on none of them" in present.compare_summary(view)
+
+
 # -- browse --------------------------------------------------------------------------------------
 def test_browse_questions_filters_by_speaker_and_number():
     only_sk = present.browse_questions(QUESTIONS, ["SK"])
@@ -196,10 +242,12 @@ def test_browse_questions_filters_by_speaker_and_number():
     assert present.browse_questions(QUESTIONS, ["SK"], 2) == []
 
 
-def test_answer_passages_in_order(searcher):
-    passages = present.answer_passages(searcher.passages, "coproduction-qi-webinar-qa", 9, "AC")
-    assert len(passages) > 1 and [p.position for p in passages] == sorted(p.position for p in passages)
-    assert all(p.kind == "chunk" for p in passages)
+def test_browse_questions_filters_by_document():
+    assert [(q["source"], q["number"]) for q in present.browse_questions(TWO_DOCS, None, 1, ["panel"])] == \
+        [("panel", 1)]
+    assert len(present.browse_questions(TWO_DOCS, None, 1)) == 2  # Q1 of each document
+    assert [s for s, _ in present.by_document(TWO_DOCS)] == ["doc", "panel"]
+    assert present.document_speakers(TWO_DOCS) == {"doc": ["AC", "SK"], "panel": ["AC", "JB"]}
 
 
 # -- links ---------------------------------------------------------------------------------------
@@ -242,6 +290,67 @@ def test_to_params_round_trips_and_stays_short():
     params = present.to_params(state)
     assert present.parse_params(params, SPEAKERS, NUMBERS) == (state, [])
     assert present.to_params(present.PageState()) == {}
+
+
+LIBRARY_SPEAKERS = {"webinar": ["AC", "SK"], "panel": ["AC", "JB"]}
+LIBRARY_NUMBERS = {"webinar": range(1, 16), "panel": [1, 2]}
+
+
+def test_parse_params_reads_documents():
+    state, problems = present.parse_params({"doc": ["panel"], "speaker": "jb"}, LIBRARY_SPEAKERS, LIBRARY_NUMBERS)
+    assert problems == [] and state.docs == ("panel",) and state.speakers == ("JB",)
+
+
+def test_parse_params_link_to_one_question_of_one_document():
+    state, problems = present.parse_params({"view": "browse", "doc": "webinar", "q": "11"},
+                                           LIBRARY_SPEAKERS, LIBRARY_NUMBERS)
+    assert problems == [] and (state.view, state.docs, state.q) == ("browse", ("webinar",), 11)
+    assert present.to_params(state) == {"view": "browse", "q": "11", "doc": ["webinar"]}
+
+
+def test_parse_params_checks_questions_and_speakers_against_the_chosen_documents():
+    state, problems = present.parse_params({"doc": "panel", "q": "11", "speaker": "SK"},
+                                           LIBRARY_SPEAKERS, LIBRARY_NUMBERS)
+    assert state.q is None and state.speakers == ()
+    assert any("no question Q11" in p for p in problems)
+    assert any("unknown speaker 'SK'" in p for p in problems)
+
+
+def test_parse_params_unknown_document_is_ignored_and_said():
+    state, problems = present.parse_params({"doc": ["nope", "panel"]}, LIBRARY_SPEAKERS, LIBRARY_NUMBERS)
+    assert state.docs == ("panel",)
+    assert problems == ["unknown document 'nope' (this library has webinar, panel)"]
+
+
+def test_parse_params_every_document_is_no_filter():
+    state, problems = present.parse_params({"doc": "webinar,panel"}, LIBRARY_SPEAKERS, LIBRARY_NUMBERS)
+    assert (state.docs, problems) == ((), [])
+
+
+def test_parse_params_one_document_library_keeps_plain_links():
+    state, problems = present.parse_params({"q": "11"}, {"webinar": ["AC", "SK"]}, {"webinar": range(1, 16)})
+    assert (state.view, state.q, state.docs, problems) == ("browse", 11, (), [])
+
+
+def test_to_params_round_trips_documents():
+    state = present.PageState(view="compare", query="pay", docs=("webinar",), speakers=("AC",))
+    assert present.parse_params(present.to_params(state), LIBRARY_SPEAKERS, LIBRARY_NUMBERS) == (state, [])
+
+
+def test_library_caption_one_document_uses_title_and_display_names():
+    doc = {"source": "panel", "title": "Running a patient panel", "date": "2024-03-03", "event": "",
+           "speakers": ["AC", "JB"], "speaker_details": [{"initials": "AC", "name": "", "display": "AC"},
+                                                         {"initials": "JB", "name": "Jo Bloggs", "display": "Jo Bloggs"}]}
+    assert present.library_caption([doc], 2) == \
+        "Search “Running a patient panel” (2024-03-03): 2 audience questions answered by AC and Jo Bloggs."
+    assert present.library_caption([doc, {**doc, "source": "x"}], 17).startswith("Search 2 documents, 17 audience")
+
+
+def test_speaker_options_name_a_speaker_only_when_unambiguous():
+    docs = [{"source": "a", "speaker_details": [{"initials": "AC", "name": "Ann Cole"}, {"initials": "SK", "name": ""}]},
+            {"source": "b", "speaker_details": [{"initials": "AC", "name": ""}, {"initials": "JB", "name": "Jo Bloggs"}]}]
+    assert present.speaker_options(docs) == {"AC": "AC", "JB": "Jo Bloggs", "SK": "SK"}
+    assert present.speaker_options(docs, ["a"]) == {"AC": "Ann Cole", "SK": "SK"}
 
 
 def test_share_link_replaces_the_query_string():
