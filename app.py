@@ -149,6 +149,10 @@ def _show(view: str, question: int | None = None, source: str | None = None) -> 
 
 
 def _on_query() -> None:
+    query = st.session_state.get("w_query") or ""
+    if len(query) > present.MAX_QUERY_CHARS:
+        st.session_state.w_query = query[:present.MAX_QUERY_CHARS]
+        st.session_state.query_cut = True
     if st.session_state.view in (present.VIEW_LABELS["browse"], present.VIEW_LABELS["pack"]):
         _show("search")
 
@@ -268,8 +272,11 @@ def closest_questions_ui(searcher: Searcher, query: str, matches, colours, gloss
 
 # -- views ---------------------------------------------------------------------------------------
 def query_ui(searcher: Searcher, state: present.PageState) -> None:
-    st.text_input("Ask the panel", key="w_query", max_chars=present.MAX_QUERY_CHARS, on_change=_on_query,
-                  placeholder="Type your question…")
+    # No max_chars: the browser does not enforce it, and Streamlit drops a longer paste silently.
+    # A long query is cut in _on_query instead, with a notice.
+    st.text_input("Ask the panel", key="w_query", on_change=_on_query, placeholder="Type your question…")
+    if st.session_state.pop("query_cut", False):
+        st.caption(f"Your question was cut to its first {present.MAX_QUERY_CHARS} characters.")
     if state.view not in ("search", "compare"):
         return
     if state.query:
@@ -355,7 +362,7 @@ def compare_view_ui(searcher: Searcher, state: present.PageState, glossary, colo
                 with col:
                     compare_entry_ui(entry, terms, glossary, colours)
             if row.both_answered:
-                label = f"{present.and_list(e.name for e in row.entries)}: full answers to Q{row.number}"
+                label = f"{present.escape(present.and_list(e.name for e in row.entries))}: full answers to Q{row.number}"
                 with st.expander(label, expanded=row.key == first_both, icon=":material/view_column:"):
                     marked = [h.text for e in row.entries for h in e.hits]
                     answers = {a["speaker"]: a["text"] for a in question["answers"]}
@@ -437,7 +444,7 @@ def browse_answer_ui(searcher: Searcher, question: dict, answer: dict, glossary,
     label = f"Add to pack ({in_pack} of {len(passages)} passages in it)" if in_pack else "Add to pack…"
     with st.popover(label, icon=":material/add:"):
         whole = pack.PackItem.whole_answer(question, speaker, answer["text"], name)
-        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{name}'s whole answer")
+        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{present.escape(name)}'s whole answer")
         st.caption("Or one passage of it:")
         for p in passages:
             html(f'<div class="ps-extra">{present.escape(present.short_question(p.text, 160))}</div>')
@@ -534,7 +541,7 @@ def speaker_choices(searcher: Searcher) -> dict[str, str]:
 
 
 def speaker_filter_ui(options: dict[str, str]) -> None:
-    st.pills("Speakers", list(options), selection_mode="multi", key="w_speakers", format_func=options.get,
+    st.pills("Speakers", list(options), selection_mode="multi", key="w_speakers", format_func=lambda s: present.escape(options.get(s, s)),
              help="Search and Browse show only these speakers. None chosen means everyone. Initials are only "
                   "unique within a document: a filter on AC shows every document's AC.")
 
@@ -553,7 +560,7 @@ def upload_ui(searcher: Searcher) -> None:
         st.button("Add to the library", icon=":material/library_add:", type="primary", disabled=not files,
                   on_click=_add_uploads, args=(searcher, key), key="add-files")
         if problem:
-            st.error(problem, icon=":material/error:")
+            st.error(present.escape(problem), icon=":material/error:")
         if report is not None:
             add_report_ui(report)
 
@@ -563,13 +570,14 @@ def add_report_ui(report: library.AddReport) -> None:
     for added in report.added:
         details = records.get(added.source, {}).get("speaker_details", [])
         names = [s.get("display") or s["initials"] for s in details] or added.speakers
-        st.success(f"Added “{added.title}” ({added.file}): {present.plural(added.questions, 'question')}, "
-                   f"answered by {present.and_list(names)}.", icon=":material/check_circle:")
+        st.success(present.escape(f"Added “{added.title}” ({added.file}): "
+                                  f"{present.plural(added.questions, 'question')}, answered by {present.and_list(names)}."),
+                   icon=":material/check_circle:")
     if report.added:
         st.caption(f"Index rebuilt: {present.plural(report.vectors_embedded, 'passage')} embedded, "
                    f"{report.vectors_reused} reused.")
     for refused in report.refused:
-        st.error(f"Not added: {refused.message}", icon=":material/block:")
+        st.error(present.escape(f"Not added: {refused.message}"), icon=":material/block:")
     if report.refused and not report.added:
         st.caption("The library is unchanged.")
 

@@ -1,0 +1,605 @@
+"""Issue #7 in the page: injected markup stays text, sessions stay apart, odd queries never crash.
+
+The real app runs under `streamlit run` on a library of the seed plus a document (and its
+.meta.json) whose questions, answers, title, event and speaker names carry injection payloads.
+Headless Chromium then checks what a reader's browser would do with them: no dialog opens, no
+element a payload describes exists, a flag payloads try to set stays unset, and each payload's
+literal text is on the page. Screenshots go to tests/artifacts/security-*.png.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+LAPTOP = {"width": 1366, "height": 900}
+TIMEOUT_MS = 60_000
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); Playwright cannot download browsers here",
+                allow_module_level=True)
+
+# -- the payloads --------------------------------------------------------------------------------
+# Each must reach the page as the characters typed. None may contain a speaker tag (2-4 capitals
+# and a colon) or start a line with a number, or the parser would read it as structure.
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+IMG_FLAG = '<img src=x onerror="window.__pwned=1">'
+SVG = "<svg onload=alert(1)>"
+SVG_FLAG = "<svg/onload=window.__pwned=1>"
+A_JS = '<a href="javascript:alert(1)">x</a>'
+BARE_JS = "javascript:alert(1)"
+MD_LINK = "[click](javascript:alert(1))"
+MD_IMAGE = "![x](https://example.invalid/x.png)"
+MD_IMAGE_ONERROR = "![x](x onerror=alert(1))"
+IFRAME = "<iframe src=javascript:alert(1)></iframe>"
+BREAKOUT = '"><script>alert(1)</script>'
+TEMPLATE = "{{7*7}}"
+TEMPLATE_JS = "${7*7}"
+LATEX = "$\\alert{x}$"
+LATEX_HREF = "$$\\href{javascript:alert(1)}{click}$$"
+STYLED = ":red[styled]"
+ENTITIES = "&lt;script&gt;alert(1)&lt;/script&gt;"
+STYLE = "<style>body{display:none}</style>"
+DETAILS = "<details open ontoggle=alert(1)>details</details>"
+AUTOFOCUS = "<input autofocus onfocus=alert(1)>"
+MUTATION = "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"
+OBJECT = '<object data="javascript:alert(1)"></object>'
+DATA_LINK = '<a href="data:text/html,<script>alert(1)</script>">d</a>'
+AUTOLINK = "<javascript:alert(1)>"
+MARQUEE = "<marquee onstart=alert(1)>news</marquee>"
+MD_MIX = "**bold** _em_ `code` ~~strike~~ :material/warning:"
+
+PAYLOADS = [SCRIPT, IMG, IMG_FLAG, SVG, SVG_FLAG, A_JS, BARE_JS, MD_LINK, MD_IMAGE, MD_IMAGE_ONERROR, IFRAME,
+            BREAKOUT, TEMPLATE, TEMPLATE_JS, LATEX, LATEX_HREF, STYLED, ENTITIES, STYLE, DETAILS, AUTOFOCUS,
+            MUTATION, OBJECT, DATA_LINK, AUTOLINK, MARQUEE, MD_MIX]
+
+TRAP = "Panel logistics " + SCRIPT + " " + STYLED
+TRAP_DOC = f"""{TRAP}
+
+# Question Answer
+
+1 How should hospital car park charges be refunded for volunteer panel members? {SCRIPT} {IMG}
+
+ZQ: Car park charges for volunteers should be refunded the same day {IMG_FLAG} from petty cash, with a
+receipt. {SVG} Keep a simple parking log {A_JS} at reception.
+XW: We refund car park charges monthly {BREAKOUT} and give volunteers a parking permit {BARE_JS} too.
+
+2 Which biscuits and refreshments should we buy for the panel meetings? {MD_LINK} {MD_IMAGE}
+
+ZQ: Buy biscuits, fruit and tea for panel meetings {MD_IMAGE_ONERROR} and ask about allergies. {IFRAME}
+Refreshments show the panel is valued {TEMPLATE} and {TEMPLATE_JS} every time.
+XW: Refreshments matter: {LATEX} and {LATEX_HREF} and {STYLED} biscuits and sandwiches for the panel.
+
+3 How do we book accessible meeting rooms with hearing loops for the panel? {ENTITIES}
+
+ZQ: Book accessible meeting rooms with hearing loops early {STYLE} and check step-free access. {DETAILS}
+XW: Hearing loops must be tested before the meeting room booking {AUTOFOCUS} and {MUTATION} accessible rooms.
+
+4 What should the panel newsletter say about upcoming meetings? {OBJECT} {SVG_FLAG}
+
+ZQ: The newsletter should list meeting dates {DATA_LINK} and the topics. {AUTOLINK} for the newsletter.
+XW: A newsletter with photos {MD_MIX} {MARQUEE} keeps everyone informed about meetings.
+"""
+TRAP_SOURCE = "panel-logistics"
+# Display names reach widget labels (the speaker pills, Compare's expanders), which Streamlit reads
+# as Markdown. No image here: it would be fetched by every page (see the label test at the end).
+TRAP_NAMES = {"ZQ": "Zed " + SVG, "XW": "Xa " + STYLED + " " + MD_LINK}
+TRAP_META = {"event": IMG_FLAG + " " + MD_LINK, "date": LATEX,
+             "speakers": {"ZQ": {"name": TRAP_NAMES["ZQ"], "role": A_JS}, "XW": {"name": TRAP_NAMES["XW"]}}}
+
+# Queries that surface the payload passages: (query, payloads its result cards must show as text).
+TRAP_QUERIES = [
+    (f"car park charges refunded for volunteers {SCRIPT}", [SCRIPT, IMG, IMG_FLAG, BREAKOUT]),
+    (f"biscuits and refreshments for panel meetings {MD_LINK} {STYLED}", [MD_LINK, MD_IMAGE, TEMPLATE, LATEX]),
+    (f"accessible meeting rooms with hearing loops {ENTITIES}", [ENTITIES, STYLE, AUTOFOCUS]),
+    (f"panel newsletter about upcoming meetings {DETAILS} {TEMPLATE}", [OBJECT, DATA_LINK, MARQUEE]),
+]
+
+# Anything a payload would create if it were parsed as markup. Streamlit's own <style>, <svg> and
+# <iframe>-free page has none of these attributes, so they are searched in the whole document.
+PAYLOAD_ELEMENTS = ", ".join([
+    "img[src='x']", "img[src^='x ']", "img[src*='example.invalid']", "svg[onload]", "iframe[src^='javascript' i]",
+    "a[href^='javascript' i]", "a[href^='data:' i]", "details[ontoggle]", "input[onfocus]", "object[data]",
+    "marquee", "math", "mglyph", "[onerror]", "[onload]", "[ontoggle]", "[onfocus]", "[onstart]",
+])
+
+# -- the app and the browser ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def trap_library(tmp_path_factory, built_index, embedder):
+    """(corpus, index): the seed plus the payload document and its metadata, built with the real model."""
+    from panelsearch.index import build_index
+
+    base = tmp_path_factory.mktemp("trap")
+    corpus = base / "corpus"
+    shutil.copytree(built_index[0], corpus)
+    (corpus / f"{TRAP_SOURCE}.txt").write_text(TRAP_DOC, encoding="utf-8")
+    (corpus / f"{TRAP_SOURCE}.meta.json").write_text(json.dumps(TRAP_META), encoding="utf-8")
+    shutil.copytree(built_index[1], base / "index")  # the seed's vectors are reused
+    build_index(corpus, base / "index", embedder)
+    return corpus, base / "index"
+
+
+@contextmanager
+def streamlit_server(corpus: Path, index: Path, log: Path):
+    port = free_port()
+    env = {**os.environ, "PANELSEARCH_INDEX": str(index), "PANELSEARCH_CORPUS": str(corpus),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],  # others edit the repo meanwhile: no reruns mid-test
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"streamlit did not start; see {log}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+SERVER_LOG = ARTIFACTS / "streamlit-security.log"
+
+
+@pytest.fixture(scope="module")
+def server(trap_library):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(*trap_library, SERVER_LOG) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Session:
+    """One browser context (its own Streamlit session) and every dialog it was asked to show."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport=LAPTOP)
+        # Only the app: a payload that reached the network (example.invalid, data:) is refused and noted.
+        self.requests: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.dialogs: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:")):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def _on_dialog(self, dialog):
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser):
+    s = Session(browser)
+    yield s
+    s.close()
+
+
+IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+        "!!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')")
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE)
+    page.wait_for_timeout(300)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("h1")
+    settle(page)
+
+
+def ask(page, text: str) -> None:
+    """Type a question, press Enter and wait until the caption or warning repeats it."""
+    box = page.get_by_label("Ask the panel")
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_function("q => [...document.querySelectorAll("
+                           "'[data-testid=stCaptionContainer], [data-testid=stAlert]')]"
+                           ".some(e => e.innerText.includes(q))", arg=" ".join(text.split())[:40])
+    settle(page)
+
+
+def open_compare(page) -> None:
+    """Switch to Compare and wait for its content: question rows, or the low-confidence warning."""
+    page.get_by_role("tab", name="Compare").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain] .ps-question, "
+                           "[data-testid=stMain] [data-testid=stAlert]')")
+    settle(page)
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot of the whole main area to tests/artifacts/security-<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"security-{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(height + 40, 8000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    return path
+
+
+def main_text(page) -> str:
+    """What a reader sees in the main area, whitespace collapsed (the page shows runs of spaces as one)."""
+    return " ".join(page.locator("[data-testid=stMain]").inner_text().split())
+
+
+def assert_inert(s: Session, shown: list[str]) -> None:
+    """Nothing a payload describes ran or was built, and each of ``shown`` is on the page as text."""
+    page = s.page
+    page.wait_for_timeout(500)  # time for an onerror/onload/ontoggle to have fired
+    assert s.dialogs == [], s.dialogs
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator(PAYLOAD_ELEMENTS).count() == 0, page.locator(PAYLOAD_ELEMENTS).evaluate_all(
+        "els => els.map(e => e.outerHTML.slice(0, 200))")
+    assert page.evaluate("() => [...document.querySelectorAll('style')].some(s => s.textContent.includes("
+                         "'body{display:none}'))") is False
+    assert page.evaluate("() => [...document.scripts].some(s => s.textContent.includes('alert(1)'))") is False
+    assert page.evaluate("() => getComputedStyle(document.body).display") != "none"
+    assert page.locator("[data-testid=stMain] .katex").count() == 0  # no LaTeX was typeset
+    assert not any("example.invalid" in u or u.startswith("data:") for u in s.requests), s.requests
+    text = main_text(page)
+    missing = [p for p in shown if " ".join(p.split()) not in text]
+    assert not missing, f"not shown as text: {missing}"
+    assert_no_error(page)
+
+
+def assert_no_error(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("Traceback", exact=False).count() == 0
+
+
+# -- injection -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("query, shown", TRAP_QUERIES, ids=["car-park", "biscuits", "rooms", "newsletter"])
+def test_payloads_in_search_results_stay_text(server, session, query, shown):
+    page = session.page
+    open_app(page, server)
+    ask(page, query)
+    cards = page.locator(".ps-card")
+    assert cards.count() >= 1
+    assert page.get_by_text(TRAP, exact=False).first.is_visible()  # the document's title on a card
+    for expander in page.get_by_text("Whole answer to Q", exact=False).all()[:2]:
+        expander.click()  # the whole answers hold the rest of the payloads
+    settle(page)
+    assert_inert(session, [query, *shown])
+    if query == TRAP_QUERIES[0][0]:
+        assert page.get_by_text(SCRIPT, exact=False).first.is_visible()
+        shot(page, "search")
+
+
+def test_payloads_in_browse_stay_text(server, session):
+    """Browse shows every question of the document with its whole answers: every payload at once."""
+    page = session.page
+    open_app(page, f"{server}/?view=browse&doc={TRAP_SOURCE}")
+    page.locator(".ps-question").nth(3).wait_for()
+    settle(page)
+    assert page.locator(".ps-question").count() == 4
+    shot(page, "browse")
+    assert_inert(session, [*PAYLOADS, TRAP, *TRAP_NAMES.values(), TRAP_META["event"], LATEX])
+
+
+def test_payloads_in_a_browse_question_link_stay_text(server, session):
+    page = session.page
+    open_app(page, f"{server}/?view=browse&doc={TRAP_SOURCE}&q=2")
+    page.locator(".ps-question").first.wait_for()
+    settle(page)
+    assert page.locator(".ps-question").count() == 1
+    assert_inert(session, [MD_LINK, MD_IMAGE, MD_IMAGE_ONERROR, IFRAME, TEMPLATE, LATEX, LATEX_HREF, STYLED])
+
+
+@pytest.mark.parametrize("query, shown", TRAP_QUERIES[:2], ids=["car-park", "biscuits"])
+def test_payloads_in_compare_stay_text(server, session, query, shown):
+    page = session.page
+    open_app(page, server)
+    ask(page, query)
+    open_compare(page)
+    page.get_by_text("full answers to Q", exact=False).first.wait_for()
+    assert "view=compare" in page.url
+    assert page.get_by_text(TRAP_NAMES["ZQ"], exact=False).first.is_visible()  # a badge
+    shot(page, f"compare-{query.split()[0]}")
+    assert_inert(session, [query, *shown, *TRAP_NAMES.values()])
+
+
+# Every payload is also a query on its own, three to a query: nothing in the corpus answers markup,
+# so these mostly take the low-confidence path, whose warning repeats the query.
+PAYLOAD_QUERIES = [" ".join(PAYLOADS[i:i + 3]) for i in range(0, len(PAYLOADS), 3)]
+
+
+@pytest.mark.parametrize("part", range(3), ids=["first", "second", "third"])
+def test_payloads_as_the_query_stay_text(server, session, part):
+    page = session.page
+    open_app(page, server)
+    queries = PAYLOAD_QUERIES[part::3]
+    for query in queries:
+        ask(page, query)
+        assert_inert(session, [query])
+    open_compare(page)
+    assert_inert(session, [queries[-1]])
+
+
+def test_payloads_in_the_link_stay_text(server, session):
+    """Parameters of a shared link are echoed in "Parts of the link were ignored": as text."""
+    params = f"view={quote(SCRIPT)}&speaker={quote(IMG_FLAG)}&k={quote(MD_LINK)}&q={quote(STYLED)}" \
+             f"&doc={quote(SVG)}&query={quote(DETAILS + ' car park charges')}"
+    page = session.page
+    open_app(page, f"{server}/?{params}")
+    page.get_by_text("Parts of the link were ignored", exact=False).wait_for()
+    settle(page)
+    shot(page, "link")
+    assert_inert(session, [SCRIPT, IMG_FLAG, MD_LINK, STYLED, SVG, DETAILS])
+
+
+# -- several sessions at once --------------------------------------------------------------------
+SESSION_QUERIES = [
+    ("how do we pay experts by experience", "Q9"),
+    ("create a safe space for staff and service users", "Q15"),
+    ("what training do you recommend for staff", "Q8"),
+    ("story telling qualitative data", "Q2"),
+]
+
+
+async def _one_session(browser, url: str, order: list[tuple[str, str]]) -> list[dict]:
+    """One context asks its queries in turn; returns what it saw after each."""
+    context = await browser.new_context(viewport=LAPTOP)
+    await context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("http://127.0.0.1:", "ws://127.0.0.1:")) else route.abort())
+    page = await context.new_page()
+    page.set_default_timeout(90_000)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    seen = []
+    try:
+        await page.goto(url)
+        await page.wait_for_selector("h1")
+        for query, _ in order:
+            box = page.get_by_label("Ask the panel")
+            await box.fill(query)
+            await box.press("Enter")
+            await page.wait_for_function(
+                "q => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some("
+                "e => e.innerText.includes(q))", arg=query)
+            await page.wait_for_function(IDLE)
+            # the address bar follows at the end of the run
+            await page.wait_for_url(lambda u, q=query: f"query={quote_plus(q)}" in u, timeout=15_000)
+            await page.wait_for_timeout(300)
+            card = page.locator(".ps-card").first
+            seen.append({
+                "query": query,
+                "box": await box.input_value(),
+                "top": (await card.locator(".ps-source").inner_text()).split(" ")[0],
+                "captions": await page.locator("[data-testid=stCaptionContainer]").all_inner_texts(),
+                "url": page.url,
+                "errors": await page.locator("[data-testid=stException]").count(),
+                "dialogs": list(dialogs),
+            })
+    finally:
+        await context.close()
+    return seen
+
+
+async def _sessions_at_once(url: str, orders: list[list[tuple[str, str]]]) -> list[list[dict]]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.wait_for(
+                asyncio.gather(*(_one_session(browser, url, order) for order in orders)), timeout=150)
+        finally:
+            await browser.close()
+
+
+def run_in_thread(coro_factory):
+    """Run an asyncio coroutine in its own thread (this thread's sync Playwright owns an event loop)."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro_factory())
+        except BaseException as err:  # re-raised in the test's thread
+            out["error"] = err
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(timeout=180)
+    assert not t.is_alive(), "the parallel sessions did not finish in 180 s"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def test_four_sessions_at_once_each_see_their_own_results(server):
+    """Four contexts (four Streamlit sessions) search at the same time, twice, in different orders."""
+    orders = [[SESSION_QUERIES[i], SESSION_QUERIES[(i + 1) % 4]] for i in range(4)]
+    results = run_in_thread(lambda: _sessions_at_once(server, orders))
+    for order, seen in zip(orders, results):
+        assert len(seen) == len(order)
+        for (query, top), got in zip(order, seen):
+            assert got["box"] == query, got
+            assert got["top"] == top, got
+            assert got["errors"] == 0 and got["dialogs"] == [], got
+            assert f"query={quote_plus(query)}" in got["url"], got
+            mine = [c for c in got["captions"] if "best match first" in c]
+            assert len(mine) == 1 and f"“{query}”" in mine[0], got  # no other session's query
+            others = [q for q, _ in SESSION_QUERIES if q != query]
+            assert not any(o in c for o in others for c in got["captions"]), got
+
+
+# -- odd queries ---------------------------------------------------------------------------------
+ODD_QUERIES = {
+    "empty": "",
+    "whitespace": " \t   ",
+    "emoji": "🙂🎉 how do we pay experts by experience? 👩🏽‍⚕️",
+    "right-to-left": "كيف ندفع للخبراء بالتجربة؟ איך משלמים למומחים",
+    "mixed-direction": "pay \u202eexperts\u202c by experience \u200f?",
+    "control-characters": "pay\x07 experts\x1b[31m by\x0b experience\x7f \u200b\ufeff",
+    "nul": "how do we pay\x00 experts",
+    "long-word": "x" * 600,
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_QUERIES))
+def test_odd_query_typed_shows_no_traceback(server, session, name):
+    page = session.page
+    open_app(page, server)
+    box = page.get_by_label("Ask the panel")
+    box.fill(ODD_QUERIES[name])
+    box.press("Enter")
+    settle(page)
+    assert_no_error(page)
+    assert page.locator("h1").is_visible()
+    assert session.dialogs == []
+    if not ODD_QUERIES[name].strip():
+        assert page.get_by_text("Type a question above", exact=False).first.is_visible()
+    if name == "emoji":
+        assert page.locator(".ps-card").first.locator(".ps-source").inner_text().startswith("Q9")
+
+
+def test_a_pasted_20000_character_query_is_cut_not_dropped(server, session):
+    page = session.page
+    open_app(page, server)
+    long = ("how do we pay experts by experience " * 600)[:20_000]
+    box = page.get_by_label("Ask the panel")
+    box.click()
+    page.keyboard.insert_text(long)  # what a paste does: one insertion
+    box.press("Enter")
+    settle(page)
+    assert_no_error(page)
+    assert 0 < len(box.input_value()) <= 500, "the pasted question vanished without a word"
+    page.locator(".ps-card").first.wait_for(timeout=15_000)
+
+
+def test_the_box_keeps_500_characters_at_most_and_says_so(server, session):
+    page = session.page
+    open_app(page, server)
+    box = page.get_by_label("Ask the panel")
+    box.fill("how do we pay experts by experience " * 13)  # 468 characters: under the limit
+    box.press("Enter")
+    page.locator(".ps-card").first.wait_for()
+    settle(page)
+    box.press("End")
+    page.keyboard.type("x" * 40)  # typed past the limit: the query is cut when it is submitted
+    box.press("Enter")
+    settle(page)
+    assert len(box.input_value()) == 500
+    page.get_by_text("was cut to its first 500 characters", exact=False).first.wait_for(timeout=15_000)
+    assert_no_error(page)
+
+
+def test_a_20000_character_query_in_a_link_is_cut_with_a_notice(server, session):
+    page = session.page
+    long = ("how do we pay experts by experience " * 600)[:20_000]
+    open_app(page, f"{server}/?query={quote(long)}")
+    page.get_by_text("the query was cut to its first 500 characters", exact=False).wait_for()
+    page.locator(".ps-card").first.wait_for()
+    assert_no_error(page)
+    shot(page, "long-query-link")
+
+
+@pytest.mark.parametrize("name", ["whitespace", "right-to-left", "control-characters", "nul"])
+def test_odd_query_in_a_compare_link_shows_no_traceback(server, session, name):
+    page = session.page
+    open_app(page, f"{server}/?query={quote(ODD_QUERIES[name])}&view=compare")
+    assert page.get_by_role("tab", name="Compare").get_attribute("aria-selected") == "true"
+    assert_no_error(page)
+    assert page.locator("h1").is_visible()
+    assert session.dialogs == []
+
+
+# -- Markdown in widget labels -------------------------------------------------------------------
+# Display names come from a .meta.json anyone can upload; widget labels (pills, expanders) are
+# Markdown to Streamlit, so the app escapes the names before they get there.
+
+
+def test_display_names_in_widget_labels_stay_text(server, session):
+    page = session.page
+    open_app(page, server)
+    ask(page, TRAP_QUERIES[0][0])
+    open_compare(page)
+    page.get_by_text("full answers to Q", exact=False).first.wait_for()
+    labels = [
+        page.locator("[data-testid=stSidebar]").get_by_role("toolbar", name="Speakers"),
+        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").filter(has_text="full answers to Q").first,
+    ]
+    marked = "img, a, .stMarkdownColoredText, strong, em, code, .katex"
+    problems = []
+    for label in labels:
+        text = " ".join(label.inner_text().split())
+        problems += [f"{name!r} not in {text!r}" for name in TRAP_NAMES.values() if name not in text]
+        problems += label.locator(marked).evaluate_all("els => els.map(e => e.outerHTML)")
+    assert not problems, problems
+
+
+def test_the_server_logged_no_traceback(server, browser):
+    """Run last in this file: whatever the pages above did, the server itself raised nothing."""
+    s = Session(browser)
+    try:
+        open_app(s.page, server)
+    finally:
+        s.close()
+    assert "Traceback" not in SERVER_LOG.read_text(encoding="utf-8", errors="replace")
