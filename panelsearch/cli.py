@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=index_dir())
     p.add_argument("--corpus", type=Path, default=None)
     p.add_argument("--rounds", type=_positive_int, default=5)
+    p.add_argument("--scale", action="store_true", help="build and search synthetic libraries of 10k-1M passages")
+    p.add_argument("--sizes", default=None, help="with --scale: comma-separated sizes (default 10000,100000,1000000)")
+    p.add_argument("--time-cap", type=float, default=None, help="with --scale: seconds allowed per size")
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -261,6 +264,17 @@ def cmd_bench(args) -> int:
     from .bench import format_bench, run_bench
     from .evaluate import load_queries
 
+    if args.scale:
+        from .scale import DEFAULT_SIZES, DEFAULT_TIME_CAP_S, run_scale
+
+        try:
+            sizes = tuple(int(x) for x in args.sizes.split(",")) if args.sizes else DEFAULT_SIZES
+        except ValueError:
+            raise UsageError(f"--sizes takes whole numbers separated by commas, not {args.sizes!r}") from None
+        figures = run_scale(sizes, args.time_cap or DEFAULT_TIME_CAP_S, out=(lambda line: None) if args.json else print)
+        if args.json:
+            print(json.dumps(figures, indent=2, default=str))
+        return 0
     searcher = _searcher(args)
     queries = [q["query"] for q in load_queries()]
     result = run_bench(searcher, queries, rounds=args.rounds)

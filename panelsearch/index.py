@@ -27,7 +27,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from . import __version__
+from . import __version__, ann
 from .corpus import content_sha256, corpus_fingerprint, load_corpus, metadata_path
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .models import Document, DocumentRecord, Passage
@@ -55,13 +55,10 @@ class IndexData:
 
 
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
-    """The one place a FAISS index is made from (n, dim) normalised vectors.
-
-    Incremental builds read vectors back with ``reconstruct_n``, so the index must keep them exactly.
-    """
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    """The one place a FAISS index is made from (n, dim) normalised vectors: exact up to
+    ann.EXACT_UP_TO rows, HNSW with exact re-scoring above. Both keep the vectors exactly, which
+    incremental builds read back with ``reconstruct_n``."""
+    return ann.make_faiss(vectors)
 
 
 def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str, np.ndarray], str | None]:
@@ -294,7 +291,7 @@ def load_index(index_dir: Path) -> IndexData:
         if not all(isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
                    and isinstance(q.get("question"), str) for q in questions):
             raise ValueError("questions.jsonl holds records that are not questions")
-        index = faiss.read_index(str(index_dir / "passages.faiss"))
+        index = ann.set_search_params(faiss.read_index(str(index_dir / "passages.faiss")))
     except (OSError, ValueError, TypeError, RuntimeError, json.JSONDecodeError) as err:
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({str(err).splitlines()[0]}); {REBUILD}") from None
     dim = manifest.get("dimension")

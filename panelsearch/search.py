@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ann
 from .config import DEFAULT_K, MAX_K
 from .embed import load_embedder
 from .errors import CorruptIndexError, PanelsearchError, StaleIndexError, UsageError
@@ -39,6 +40,7 @@ WEIGHTS = Weights()
 # (a broad plateau from 0.50 to 0.53); near-domain questions the panel never discussed fall below.
 COVERAGE_WEIGHT = 0.25
 LOW_CONFIDENCE_BELOW = 0.51
+CANDIDATES = 1000  # past ann.EXACT_UP_TO, only FAISS's best rows (and their answers) are scored
 MAX_QUERY_CHARS = 1000  # about what the model reads (256 word pieces); the rest is cut, with a notice
 
 
@@ -68,6 +70,9 @@ class Searcher:
             unit = (p.source, p.question_number, p.speaker)
             if p.kind == "answer" or unit not in answer_row:
                 answer_row[unit] = i
+        self.exact = ann.is_exact(data.index)
+        self.answer_row_of = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in self.passages],
+                                      dtype=np.int64)
         self.chunk_rows = np.array([i for i, p in enumerate(self.passages) if p.kind == "chunk"], dtype=np.int64)
         chunks = [self.passages[i] for i in self.chunk_rows]
         self.chunk_answer_rows = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in chunks],
@@ -133,7 +138,7 @@ class Searcher:
         """Each channel's score for every chunk row, in chunk-row order."""
         text = self.prepare(query)
         qv = self.embedder.encode([text])[0]
-        passage_sims = self.vectors @ qv
+        passage_sims = self.passage_similarities(qv)
         question_sims = self.data.question_vectors @ qv if len(self.questions) else np.zeros(0, np.float32)
         return {
             "dense": passage_sims[self.chunk_rows],
@@ -141,6 +146,18 @@ class Searcher:
             "question": question_sims[self.chunk_question_rows],
             "bm25": self.lexicon.scores(text),
         }
+
+    def passage_similarities(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of the query with every passage row. A large library (approximate index) scores
+        only the rows FAISS finds best, plus their whole answers; the rest get -1."""
+        if self.exact:
+            return self.vectors @ qv
+        sims = np.full(len(self.passages), -1.0, dtype=np.float32)
+        _, ids = self.data.index.search(qv[None, :].astype(np.float32), min(CANDIDATES, len(self.passages)))
+        rows = ids[0][ids[0] >= 0]
+        rows = np.union1d(rows, self.answer_row_of[rows])
+        sims[rows] = self.vectors[rows] @ qv
+        return sims
 
     def score(self, channels: dict[str, np.ndarray], mode: str = "hybrid", weights: Weights = WEIGHTS) -> np.ndarray:
         if mode == "dense":

@@ -58,3 +58,18 @@ def test_out_of_scope_is_low_confidence(searcher):
 
 def test_in_scope_is_not_low_confidence(searcher):
     assert not searcher.query("How early should we involve experts by experience in a project?").low_confidence
+
+
+def test_approximate_index_ranks_like_the_exact_one(built_index, embedder, searcher):
+    """Past the size threshold the index is HNSW and only FAISS's best rows are scored; on the seed
+    (forced approximate with a tiny threshold) the ranking must not change."""
+    from panelsearch import ann
+    from panelsearch.index import load_index
+    from panelsearch.search import Searcher
+
+    data = load_index(built_index[1])
+    data.index = ann.make_faiss(searcher.vectors, exact_up_to=10)
+    approx = Searcher(data, embedder)
+    assert searcher.exact and not approx.exact
+    for query in ("how do we pay experts by experience", "safe space", "training for staff", "MBU families"):
+        assert [h.passage_id for h in approx.search(query, k=5)] == [h.passage_id for h in searcher.search(query, k=5)]
