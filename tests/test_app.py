@@ -1,5 +1,6 @@
 """The Streamlit page, run headless with AppTest against a real index: every view, links, the pack,
 and a library of two documents (filter, names, uploads)."""
+import html
 import json
 import shutil
 
@@ -479,7 +480,9 @@ def test_upload_of_a_good_document_adds_it(one_doc_copy):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert doc_filter(app) is None
     upload(app, (f"{PANEL}.md", PANEL_MD.encode()), (f"{PANEL}.meta.json", json.dumps(PANEL_META).encode()))
-    assert any(f"Added “{PANEL_TITLE}”" in s.value and "AC and Jo Bloggs" in s.value for s in app.sidebar.success)
+    # Messages quote uploaded text, so the app escapes it (entities render as the characters).
+    shown = [html.unescape(s.value) for s in app.sidebar.success]
+    assert any(f"Added “{PANEL_TITLE}”" in m and "AC and Jo Bloggs" in m for m in shown)
     assert (corpus / f"{PANEL}.md").exists() and (corpus / f"{PANEL}.meta.json").exists()
     assert doc_filter(app) is not None  # the page reloaded the index: two documents now
     assert "2 documents" in app.caption[0].value
@@ -496,7 +499,7 @@ def test_upload_of_a_broken_file_is_refused_and_changes_nothing(one_doc_copy):
     manifest = (index / "manifest.json").read_bytes()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     upload(app, ("broken.md", BROKEN_MD.encode()))
-    errors = " ".join(e.value for e in app.sidebar.error)
+    errors = " ".join(html.unescape(e.value) for e in app.sidebar.error)
     assert "broken.md:3: question 1 has no answer" in errors
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
     assert (index / "manifest.json").read_bytes() == manifest
@@ -506,4 +509,4 @@ def test_upload_of_a_broken_file_is_refused_and_changes_nothing(one_doc_copy):
 def test_upload_of_a_duplicate_is_refused(one_doc_copy, seed_path):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     upload(app, ("copy.txt", seed_path.read_bytes()))
-    assert any("already there" in e.value for e in app.sidebar.error)
+    assert any("already there" in html.unescape(e.value) for e in app.sidebar.error)
