@@ -113,7 +113,8 @@ def describe(index: faiss.Index) -> str:
         return f"exact {type(faiss.downcast_index(index)).__name__}"
     outer = faiss.downcast_index(index)
     rerank = f" k_factor={outer.k_factor:g}" if isinstance(outer, faiss.IndexRefine) else ""
-    return f"HNSW{hnsw.nb_neighbors(1)}_SQ8+exact rerank efConstruction={hnsw.efConstruction} efSearch={hnsw.efSearch}{rerank}"
+    return (f"HNSW{hnsw.nb_neighbors(1)}_SQ8+exact rerank efConstruction={hnsw.efConstruction} "
+            f"efSearch={hnsw.efSearch}{rerank}")
 
 
 def stored_vectors(index: faiss.Index) -> np.ndarray:

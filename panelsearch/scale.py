@@ -279,13 +279,14 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
         f"(mean {np.mean([len(x.split()) for x in texts]):.0f} words)")
     out(f"library vectors: mixtures of 2 of those {len(texts)} embeddings + covariance-shaped noise "
         f"(scale {NOISE}), normalised; queries: {len(query_list)} real texts, encoded inside the timing")
-    out(f"index: exact up to {exact_up_to:,} passages, else {ann.describe(ann.choose_index(exact_up_to + 1, 1, exact_up_to))}")
+    approximate = ann.describe(ann.choose_index(exact_up_to + 1, 1, exact_up_to))
+    out(f"index: exact up to {exact_up_to:,} passages, else {approximate}")
     out(f"time cap: {time_cap_s:.0f} s per size for generating + indexing; faiss builds with "
         f"{faiss.omp_get_max_threads()} threads, searches one query at a time with {SEARCH_THREADS}")
     out("")
 
     rows: list[ScaleRow] = []
-    header = (f"{'passages':>10} {'index':<6} {'build':>8} {'build/s':>8} {'embed+build':>11} {'index MB':>8} "
+    header = (f"{'passages':>10} {'index':<6} {'build':>8} {'build/s':>10} {'embed+build':>11} {'index MB':>8} "
               f"{'RSS+ MB':>8} {'search p50/p95 ms':>17} {'index p50':>9} {'exact p50':>9} "
               f"{'recall@10':>9} {'(synth)':>7}")
     out(header)
@@ -296,8 +297,9 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
         rows.append(row)
         kind = "exact" if row.index.startswith("exact") else "HNSW"
         shown = f"{row.built:,}" + ("*" if row.capped else "")
-        out(f"{shown:>10} {kind:<6} {row.index_build_s:>7.1f}s {row.index_rate:>8,.0f} "
-            f"{_duration(row.projected_build_s):>11} {row.index_bytes / 2**20:>8.0f} {row.rss_delta_bytes / 2**20:>8.0f} "
+        out(f"{shown:>10} {kind:<6} {row.index_build_s:>7.1f}s {row.index_rate:>10,.0f} "
+            f"{_duration(row.projected_build_s):>11} {row.index_bytes / 2**20:>8.0f} "
+            f"{row.rss_delta_bytes / 2**20:>8.0f} "
             f"{row.search_p50_ms:>8.1f} /{row.search_p95_ms:>7.1f} {row.index_p50_ms:>9.2f} {row.exact_p50_ms:>9.1f} "
             f"{row.recall_at_10:>9.3f} {row.recall_at_10_synthetic:>7.3f}")
     out("")
@@ -305,8 +307,10 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
         if row.capped:
             out(f"* capped by time: built {row.built:,} of {row.size:,} passages in {time_cap_s:.0f} s "
                 f"(raise --time-cap to build all)")
-    out("build: training + adding the vectors; embed+build: embedding that many passages at the measured rate, plus build.")
-    out("search: encode the query + index search for the top 10; index: the search alone; exact: a numpy scan of all rows.")
+    out("build: training + adding the vectors; "
+        "embed+build: embedding that many passages at the measured rate, plus build.")
+    out("search: encode the query + index search for the top 10; "
+        "index: the search alone; exact: a numpy scan of all rows.")
     out("recall@10: against the exact top 10, for the real-text queries and (synth) for held-out synthetic vectors.")
     out("times are wall clock, medians and 95th percentiles; other work on this shared machine inflates them.")
     machine["load_after"] = _load()

@@ -40,7 +40,9 @@ WEIGHTS = Weights()
 # (a broad plateau from 0.50 to 0.53); near-domain questions the panel never discussed fall below.
 COVERAGE_WEIGHT = 0.25
 LOW_CONFIDENCE_BELOW = 0.51
-CANDIDATES = 1000  # past ann.EXACT_UP_TO, only FAISS's best rows (and their answers) are scored
+# Past ann.EXACT_UP_TO only FAISS's best rows (and their answers) are scored; at most
+# efSearch / k_factor of them, or the graph search widens (docs/scaling.md).
+CANDIDATES = 500
 MAX_QUERY_CHARS = 1000  # about what the model reads (256 word pieces); the rest is cut, with a notice
 
 
@@ -60,8 +62,10 @@ class Searcher:
         # Initials are unique only within a document: display names are looked up per (source, initials).
         self.speaker_names = {(d["source"], s["initials"]): s.get("display") or s["initials"]
                               for d in self.documents for s in d.get("speaker_details", [])}
-        self.vectors = data.index.reconstruct_n(0, data.index.ntotal) if data.index.ntotal else \
-            np.zeros((0, data.manifest["dimension"]), dtype=np.float32)
+        try:  # a read-only view of the index's own vectors: no second copy (1.5 GB at 1M passages)
+            self.vectors = ann.stored_vectors(data.index)
+        except TypeError:  # an index kind that keeps no plain vectors
+            self.vectors = data.index.reconstruct_n(0, data.index.ntotal)
 
         # Row bookkeeping: each chunk row knows its unit's whole-answer row and its question row.
         q_row = {(q["source"], q["number"]): i for i, q in enumerate(self.questions)}

@@ -105,3 +105,12 @@ def test_faiss_threads_sets_and_restores_the_thread_count():
     with ann.faiss_threads(1):
         assert faiss.omp_get_max_threads() == 1
     assert faiss.omp_get_max_threads() == before
+
+
+def test_training_sample_draws_rows_from_the_whole_library(library):
+    sample = ann.training_sample(library, size=500)
+    assert sample.shape == (500, library.shape[1])
+    rows = [int(np.flatnonzero((library == row).all(axis=1))[0]) for row in sample[:: 50]]
+    assert max(rows) > 1500  # not just the first rows
+    assert np.array_equal(ann.training_sample(library, size=500), sample)
+    assert ann.training_sample(library[:10], size=500) is not None and len(ann.training_sample(library[:10], 500)) == 10
