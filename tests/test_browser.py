@@ -4,19 +4,14 @@ Screenshots go to tests/artifacts/ (laptop 1366x900 and phone 390x844); the lapt
 screenshot is copied to docs/screenshots/search.png for the README.
 """
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from tests.browser_util import streamlit_server
 from tests.conftest import ROOT
 from tests.test_app import PANEL, PANEL_MD, PANEL_META, PANEL_TITLE, two_docs  # noqa: F401 (a fixture)
 
@@ -35,58 +30,18 @@ if not CHROMIUM.exists():
                 allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(built_index):
     """The app under `streamlit run`, on a free port, reading the session-built index."""
-    with streamlit_server(*built_index, "streamlit.log") as url:
+    with streamlit_server(*built_index, ARTIFACTS / "streamlit.log") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def library_server(two_docs):
     """The app on a library of two documents (the seed and a Markdown Q&A with a named speaker)."""
-    with streamlit_server(*two_docs, "streamlit-library.log") as url:
+    with streamlit_server(*two_docs, ARTIFACTS / "streamlit-library.log") as url:
         yield url
-
-
-@contextmanager
-def streamlit_server(corpus, index, log_name: str):
-    port = free_port()
-    env = {**os.environ, "PANELSEARCH_INDEX": str(index), "PANELSEARCH_CORPUS": str(corpus),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log = (ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS) / log_name
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false",
-             # Others edit the repo while tests run: a file watcher would rerun the page mid-test.
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
