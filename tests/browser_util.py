@@ -22,6 +22,7 @@ def streamlit_server(corpus: Path, index: Path, log: Path):
     port = free_port()
     env = {**os.environ, "PANELSEARCH_INDEX": str(index), "PANELSEARCH_CORPUS": str(corpus),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    log.parent.mkdir(parents=True, exist_ok=True)  # tests/artifacts/ is not in git
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
