@@ -13,6 +13,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL
 from .errors import PanelsearchError
+from .onnx_encode import OnnxEncoder
 
 
 def resolve_model(name_or_path: str | None) -> tuple[str, str]:
@@ -50,11 +51,17 @@ class SentenceEmbedder:
         self.max_tokens = int(self.model.max_seq_length)
         # torch modules are not guaranteed re-entrant; one encode at a time.
         self._lock = threading.Lock()
+        # The same vectors ~3x faster where onnxruntime can run this model (checked against torch).
+        self._onnx = OnnxEncoder.for_model(self.model, self._torch_encode)
+        self.engine = "onnxruntime" if self._onnx else "torch"
+
+    def _torch_encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         with self._lock:
-            vectors = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
+            vectors = (self._onnx.encode if self._onnx else self._torch_encode)(list(texts), batch_size)
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def token_count(self, text: str) -> int:
@@ -70,7 +77,7 @@ class HashEmbedder:
     """A small deterministic embedder for tests: bag of hashed word and character features."""
 
     def __init__(self, dim: int = 64):
-        self.model_id, self.dim, self.max_tokens = f"hash-{dim}", dim, 256
+        self.model_id, self.dim, self.max_tokens, self.engine = f"hash-{dim}", dim, 256, "hash"
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -273,7 +273,8 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
                "faiss": faiss.__version__, "python": platform.python_version(), "machine": platform.machine(),
                "load_before": _load()}
     out(f"panelsearch scale benchmark: {machine['cpus']} CPUs, faiss {machine['faiss']} "
-        f"({machine['faiss_threads']} threads), model {embedder.model_id} ({embedder.dim}-dim), "
+        f"({machine['faiss_threads']} threads), model {embedder.model_id} ({embedder.dim}-dim, "
+        f"{getattr(embedder, 'engine', 'torch')}), "
         f"load average {machine['load_before']}")
     out(f"embedding: {len(texts)} real passage texts in {embed_s:.1f} s = {embed_rate:.1f} passages/s "
         f"(mean {np.mean([len(x.split()) for x in texts]):.0f} words)")
@@ -318,7 +319,7 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
     out(f"total {seconds:.0f} s; load average now {machine['load_after']}")
     return {
         "machine": machine,
-        "embedding": {"model": embedder.model_id, "dim": int(embedder.dim), "texts": len(texts),
+        "embedding": {"model": embedder.model_id, "dim": int(embedder.dim), "engine": getattr(embedder, "engine", "torch"), "texts": len(texts),
                       "seconds": round(embed_s, 2), "passages_per_s": round(embed_rate, 1)},
         "threshold": exact_up_to,
         "hnsw": asdict(ann.HNSW),
