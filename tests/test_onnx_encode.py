@@ -1,30 +1,53 @@
-"""The onnxruntime fast path: the same vectors as torch, and torch whenever it cannot be had."""
+"""The onnxruntime engine: the same vectors and tokens as torch, no torch at start-up, and torch
+whenever the fast path cannot be had."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from panelsearch import onnx_encode
-from panelsearch.onnx_encode import OnnxEncoder
+from panelsearch.embed import SentenceEmbedder, load_embedder, resolve_model
+from tests.conftest import ROOT
 
 TEXTS = [
     "",
     "EBE",
     "how do we pay patients who help redesign services",
-    "Co-production — ‘experts by experience’ in QI, café naïve 😀",
+    "Co-production — ‘experts by experience’ in QI, café naïve 😀 中文",
     "a long answer " * 300,  # far past the model's 256 tokens: truncated the same way
     "we have no staff time for co-production. Can it still work? What did the panel say?",
 ] * 3  # more than one batch of varied lengths, so the length ordering is exercised
+
+
+@pytest.fixture(scope="module")
+def torch_embedder():
+    return SentenceEmbedder()
+
+
+@pytest.fixture()
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PANELSEARCH_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 def test_the_shipped_model_runs_on_onnxruntime(embedder):
     assert embedder.engine == "onnxruntime"
 
 
-def test_onnx_vectors_equal_torch_vectors(embedder):
+def test_onnx_vectors_equal_torch_vectors(embedder, torch_embedder):
     fast = embedder.encode(TEXTS, batch_size=4)
-    slow = embedder._torch_encode(TEXTS, batch_size=4)
-    assert fast.shape == (len(TEXTS), embedder.dim)
+    slow = torch_embedder.encode(TEXTS, batch_size=4)
+    assert fast.shape == (len(TEXTS), embedder.dim) == slow.shape
     assert np.abs(fast - slow).max() < 1e-5
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+def test_tokens_words_and_limits_match_torch(embedder, torch_embedder):
+    assert embedder.max_tokens == torch_embedder.max_tokens == 256
+    assert [embedder.token_count(t) for t in TEXTS] == [torch_embedder.token_count(t) for t in TEXTS]
+    assert embedder.known_words() == torch_embedder.known_words()
 
 
 def test_one_text_alone_or_in_a_batch_gets_the_same_vector(embedder):
@@ -37,40 +60,69 @@ def test_no_texts_give_an_empty_array(embedder):
     assert embedder.encode([]).shape == (0, embedder.dim)
 
 
-def test_switched_off_by_the_environment(embedder, monkeypatch):
+def test_a_cached_model_starts_without_torch(embedder):
+    code = ("import sys; from panelsearch.embed import load_embedder; e = load_embedder(); "
+            "e.encode(['a question']); print(e.engine, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.stdout.split() == ["onnxruntime", "False"], out.stderr
+
+
+def test_switched_off_by_the_environment(monkeypatch, own_cache):
     monkeypatch.setenv("PANELSEARCH_ONNX", "0")
-    assert OnnxEncoder.for_model(embedder.model, embedder._torch_encode) is None
+    assert load_embedder().engine == "torch"
+    assert not own_cache.exists()
 
 
-def test_a_different_pipeline_is_not_supported(embedder):
-    assert onnx_encode.supported(embedder.model)
-    assert not onnx_encode.supported(list(embedder.model)[:1])  # no pooling: not a mean-pooled model
+def test_a_different_pipeline_is_not_supported(torch_embedder):
+    assert onnx_encode.supported(torch_embedder.model)
+    assert not onnx_encode.supported(list(torch_embedder.model)[:1])  # no pooling: not a mean-pooled model
 
 
-def test_vectors_that_disagree_with_torch_are_refused(embedder, tmp_path, monkeypatch):
-    monkeypatch.setenv("PANELSEARCH_CACHE", str(tmp_path))
-    def shifted(texts, batch_size=32):
-        return embedder._torch_encode(texts, batch_size) + 0.01
-    assert OnnxEncoder.for_model(embedder.model, shifted) is None
-    assert not list(tmp_path.glob("*.onnx"))  # the refused export is not kept
+def test_export_makes_an_entry_that_loads(torch_embedder, own_cache):
+    location = resolve_model(None)[1]
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is None  # empty cache
+    made = onnx_encode.export(torch_embedder, location)
+    assert made is not None and made.engine == "onnxruntime"
+    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location).name]  # no temporary left
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is not None
 
 
-def test_an_unwritable_cache_falls_back_to_torch(embedder, tmp_path, monkeypatch):
+def test_vectors_that_disagree_with_torch_are_refused(torch_embedder, own_cache):
+    class Shifted:  # a "torch" whose vectors differ from what the export computes
+        model, model_id, dim, max_tokens = (torch_embedder.model, torch_embedder.model_id,
+                                            torch_embedder.dim, torch_embedder.max_tokens)
+
+        def encode(self, texts, batch_size=32):
+            return torch_embedder.encode(texts, batch_size) + 0.01
+
+    assert onnx_encode.export(Shifted(), resolve_model(None)[1]) is None
+    assert not any(own_cache.glob("*/model.onnx"))  # the refused export is not kept
+
+
+def test_an_unwritable_cache_falls_back_to_torch(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("PANELSEARCH_CACHE", str(blocker))
-    assert OnnxEncoder.for_model(embedder.model, embedder._torch_encode) is None
+    slow = load_embedder()
+    assert slow.engine == "torch"
+    assert slow.encode(["a question"]).shape == (1, slow.dim)
 
 
-@pytest.mark.parametrize("damage", [b"", b"not an onnx model", None])
-def test_a_damaged_cached_export_is_made_again(embedder, tmp_path, monkeypatch, damage):
-    monkeypatch.setenv("PANELSEARCH_CACHE", str(tmp_path))
-    path = onnx_encode.export(embedder.model)
+@pytest.mark.parametrize("file,damage", [("model.onnx", b""), ("model.onnx", b"not an onnx model"),
+                                         ("model.onnx", None), ("probes.npy", b"garbage"),
+                                         ("probes.npy", "shift"), ("settings.json", b"{")])
+def test_a_damaged_cache_entry_is_made_again(torch_embedder, own_cache, file, damage):
+    location = resolve_model(None)[1]
+    entry = onnx_encode.export(torch_embedder, location) and onnx_encode.entry_for(location)
+    target = entry / file
     if damage is None:  # cut in half, as by a full disk
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    elif damage == "shift":  # readable, but no longer what torch gives
+        np.save(target, np.load(target) + 0.01)
     else:
-        path.write_bytes(damage)
-    encoder = OnnxEncoder.for_model(embedder.model, embedder._torch_encode)
-    assert encoder is not None
-    assert path.stat().st_size > 1_000_000
-    assert np.abs(encoder.encode(TEXTS[:3]) - embedder._torch_encode(TEXTS[:3])).max() < 1e-5
+        target.write_bytes(damage)
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is None
+    remade = load_embedder()
+    assert remade.engine == "onnxruntime"
+    assert np.abs(remade.encode(TEXTS[:3]) - torch_embedder.encode(TEXTS[:3])).max() < 1e-5
