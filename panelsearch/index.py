@@ -187,13 +187,28 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
 
 
 def _swap_in(tmp: Path, index_dir: Path) -> None:
-    old = index_dir.parent / f".{index_dir.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
+    # The moved-aside index carries this build's pid: while it lives, readers wait instead of
+    # "recovering" it in the middle of the swap (see _recover).
+    old = index_dir.parent / f".{index_dir.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
     if index_dir.exists():
         os.rename(index_dir, old)
-    os.rename(tmp, index_dir)  # killed between the two renames? _recover() puts .old back
+    try:
+        os.rename(tmp, index_dir)  # killed between the two renames? _recover() puts .old back
+    except OSError:
+        if old.exists() and not index_dir.exists():
+            os.rename(old, index_dir)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _moved_aside(index_dir: Path) -> list[tuple[Path, int | None]]:
+    """Indexes moved aside by builds, with the build's pid (None: an older build's folder)."""
+    found = []
+    for path in index_dir.parent.glob(f".{index_dir.name}.old*"):
+        pid = path.name.removeprefix(f".{index_dir.name}.old").removeprefix("-")
+        found.append((path, int(pid) if pid.isdigit() else None))
+    return found
 
 
 def _remove_abandoned(index_dir: Path) -> None:
@@ -202,6 +217,10 @@ def _remove_abandoned(index_dir: Path) -> None:
         pid = tmp.name.removeprefix(f".{index_dir.name}.tmp-").split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
+    if index_dir.exists():
+        for old, pid in _moved_aside(index_dir):
+            if pid is None or not _alive(pid):
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -214,14 +233,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _recover(index_dir: Path) -> None:
-    """Put back the previous index if a build was killed between its two renames."""
-    old = index_dir.parent / f".{index_dir.name}.old"
-    if not index_dir.exists() and (old / "manifest.json").exists():
-        try:
-            os.rename(old, index_dir)
-        except OSError:
-            pass  # read-only place: load() will report the index missing
+def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
+    """Put back the previous index if a build was killed between its two renames.
+
+    If the build is alive, it is in the middle of its swap: wait (briefly) for the new index
+    rather than putting the old one back under it.
+    """
+    deadline = time.monotonic() + wait_s
+    while not index_dir.exists():
+        aside = [(old, pid) for old, pid in _moved_aside(index_dir) if (old / "manifest.json").exists()]
+        if any(pid is not None and _alive(pid) for _, pid in aside):  # this process's own threads too
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
+            continue
+        if aside:
+            newest = max((old for old, _ in aside), key=lambda p: p.stat().st_mtime)
+            try:
+                os.rename(newest, index_dir)
+            except OSError:
+                pass  # read-only place, or another reader got there first
+        return
 
 
 def _sha256(path: Path) -> str:

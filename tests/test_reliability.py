@@ -307,7 +307,7 @@ def killed_build(corpus, index, kill_at, model=None):
 def leftovers(index: Path) -> set:
     names = [p.name for p in index.parent.iterdir()]
     found = {"tmp"} if any(n.startswith(f".{index.name}.tmp-") for n in names) else set()
-    found |= {"old"} if f".{index.name}.old" in names else set()
+    found |= {"old"} if any(n.startswith(f".{index.name}.old") for n in names) else set()
     return found | (set() if index.name in names else {"no index"})
 
 
@@ -407,6 +407,70 @@ def test_real_model_build_killed_between_renames(tmp_path, built_index, embedder
     assert read_manifest(index)["model"] == "all-MiniLM-L6-v2"
     build_index(corpus, index, HashEmbedder(64))  # the next build succeeds
     assert read_manifest(index)["model"] == "hash-64" and "old" not in leftovers(index)
+
+
+def _held_between_renames(monkeypatch, index: Path, seconds: float) -> threading.Event:
+    """Make the next build pause `seconds` after moving the old index aside; the event marks the pause."""
+    import panelsearch.index as ix
+
+    paused, real_rename = threading.Event(), os.rename
+
+    def rename(src, dst):
+        real_rename(src, dst)
+        if Path(src) == index and not paused.is_set():
+            paused.set()
+            time.sleep(seconds)
+
+    monkeypatch.setattr(ix.os, "rename", rename)
+    return paused
+
+
+@pytest.mark.parametrize("reader", ["thread", "process"])
+def test_reading_during_a_swap_waits_for_the_new_index(reader, hash_index, monkeypatch):
+    # A search that lands between the build's two renames must neither fail nor put the old index
+    # back under the build (which used to make the build fail).
+    corpus, index = hash_index
+    paused = _held_between_renames(monkeypatch, index, 1.0)
+    failures = []
+
+    def build():
+        try:
+            build_index(corpus, index, HashEmbedder(32))
+        except BaseException as err:  # reported below
+            failures.append(err)
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    assert paused.wait(60)
+    assert not index.exists()  # the reader really arrives inside the window
+    if reader == "thread":
+        seen = read_manifest(index)["model"]
+    else:
+        out = run("search", "paying experts by experience", "--json", "--index", index, "--corpus", corpus)
+        assert out.returncode == 0, out.stderr
+        seen = json.loads(out.stdout)["hits"] and read_manifest(index)["model"]
+    builder.join(60)
+    assert not failures, failures
+    assert seen == "hash-32"  # the new index, not the old one put back
+    assert "old" not in leftovers(index) and "tmp" not in leftovers(index)
+
+
+def test_a_failed_second_rename_puts_the_old_index_back(hash_index, monkeypatch):
+    import panelsearch.index as ix
+
+    corpus, index = hash_index
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(dst) == index and ".tmp-" in Path(src).name:
+            raise OSError(28, "No space left on device")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(ix.os, "rename", rename)
+    with pytest.raises(OSError):
+        build_index(corpus, index, HashEmbedder(32))
+    assert read_manifest(index)["model"] == "hash-64"
+    assert leftovers(index) == set()
 
 
 # == concurrency ==================================================================================
