@@ -215,15 +215,15 @@ def _remove_abandoned(index_dir: Path) -> None:
     """Delete temporary folders left by builds that were killed (their process is gone)."""
     for tmp in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
         pid = tmp.name.removeprefix(f".{index_dir.name}.tmp-").split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
     if index_dir.exists():
         for old, pid in _moved_aside(index_dir):
-            if pid is None or not _alive(pid):
+            if pid is None or not process_alive(pid):
                 shutil.rmtree(old, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -242,7 +242,7 @@ def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
     deadline = time.monotonic() + wait_s
     while not index_dir.exists():
         aside = [(old, pid) for old, pid in _moved_aside(index_dir) if (old / "manifest.json").exists()]
-        if any(pid is not None and _alive(pid) for _, pid in aside):  # this process's own threads too
+        if any(pid is not None and process_alive(pid) for _, pid in aside):  # this process's own threads too
             if time.monotonic() > deadline:
                 return
             time.sleep(0.005)

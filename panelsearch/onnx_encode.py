@@ -12,6 +12,7 @@ caller uses torch (and makes the entry again). `PANELSEARCH_ONNX=0` turns the fa
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 PROBES = ["how do we pay patients who help redesign services", "EBE",
+          "Café NAÏVE Ünïcödé résumé — 中文 😀 \x07 \u200b",  # accents, case, CJK, emoji, control characters
           "co-production with experts by experience in quality improvement " * 40]  # past 256 tokens
 TOLERANCE = 1e-4
 
@@ -66,12 +68,12 @@ class OnnxEmbedder:
 
         settings = json.loads((entry / "settings.json").read_text())
         self.model_id, self.dim, self.max_tokens = model_id, int(settings["dim"]), int(settings["max_tokens"])
-        self.normalize = bool(settings["normalize"])
         self.session = load_session(entry / "model.onnx")
         self.inputs = [i.name for i in self.session.get_inputs()]
-        # tokenizer.json carries its own truncation and padding (128, fixed); use the model's instead.
-        self.tokenizer = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
-        self.counter = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
+        # The tokenizer as transformers configured it (saved by export); its own truncation and
+        # padding settings give way to the model's.
+        self.tokenizer = Tokenizer.from_file(str(entry / "tokenizer.json"))
+        self.counter = Tokenizer.from_file(str(entry / "tokenizer.json"))
         self.counter.no_truncation()
         self.counter.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
@@ -93,7 +95,9 @@ class OnnxEmbedder:
         return None
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """Mean-pooled (and normalised) vectors; texts are batched by length, as sentence-transformers does."""
+        """Mean-pooled, normalised vectors; texts are batched by length, as sentence-transformers does."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, not {batch_size}")
         texts = list(texts)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -106,8 +110,7 @@ class OnnxEmbedder:
                 tokens = self.session.run(None, {name: np.asarray(feed[name], dtype=np.int64) for name in self.inputs})[0]
                 mask = np.asarray(feed["attention_mask"], dtype=np.float32)[..., None]
                 vectors = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-                if self.normalize:
-                    vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+                vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)  # as embed.py asks
                 out[rows] = vectors
         return out
 
@@ -117,6 +120,22 @@ class OnnxEmbedder:
     def known_words(self) -> frozenset[str]:
         """Whole words in the model's vocabulary: real words, never typos to repair."""
         return frozenset(w for w in self.tokenizer.get_vocab() if w.isalpha() and w.islower() and len(w) > 3)
+
+
+def _remove_leftovers(entry: Path, older_than_s: float = 3600) -> None:
+    """Delete temporary folders of exports that were killed (their process is gone) or are stale."""
+    import time
+
+    from .index import process_alive
+
+    for leftover in [*entry.parent.glob(".*.tmp"), *entry.parent.glob(".*.old")]:
+        pid = leftover.name.split(".")[-3] if leftover.name.count(".") >= 3 else ""  # .<entry>.<pid>.<random>.tmp
+        try:
+            dead = not pid.isdigit() or not process_alive(int(pid))
+            if dead or time.time() - leftover.stat().st_mtime > older_than_s:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def load_session(path: Path):
@@ -144,10 +163,10 @@ def export(torch_embedder, location: str) -> OnnxEmbedder | None:
         import torch
 
         entry = entry_for(location)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        old = entry.with_name(f".{entry.name}.{os.getpid()}.old")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(entry)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=".tmp", dir=entry.parent))
+        old = tmp.with_suffix(".old")
         transformer = model[0].auto_model.eval()
         sample = model.tokenizer(["a probe sentence", "another"], padding=True, return_tensors="pt")
         names = list(sample.keys())
@@ -166,16 +185,20 @@ def export(torch_embedder, location: str) -> OnnxEmbedder | None:
                               output_names=["last_hidden_state"], opset_version=17, dynamo=False,
                               dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]})
         np.save(tmp / "probes.npy", torch_embedder.encode(PROBES))
+        (tmp / "tokenizer.json").write_text(model.tokenizer.backend_tokenizer.to_str(), encoding="utf-8")
         (tmp / "settings.json").write_text(json.dumps({
-            "dim": torch_embedder.dim, "max_tokens": torch_embedder.max_tokens, "normalize": len(model) == 3,
+            "dim": torch_embedder.dim, "max_tokens": torch_embedder.max_tokens,
             "pad_id": model.tokenizer.pad_token_id, "pad_token": model.tokenizer.pad_token,
             "model_id": torch_embedder.model_id, "torch": torch.__version__}, indent=1))
         check = OnnxEmbedder(torch_embedder.model_id, location, tmp)
         if np.abs(check.encode(PROBES) - np.load(tmp / "probes.npy")).max() > TOLERANCE:
             return None
-        if entry.exists():  # damaged or stale: set it aside, then swap
+        if entry.exists():  # damaged: set it aside, then swap
             os.replace(entry, old)
         os.replace(tmp, entry)
+        for other in entry.parent.glob(f"{Path(location).name}-*"):  # the same model folder, before an upgrade
+            if other != entry:
+                shutil.rmtree(other, ignore_errors=True)
         return OnnxEmbedder.load(torch_embedder.model_id, location)
     except Exception:  # noqa: BLE001 - a failed export only costs speed: torch stays in charge
         return None

@@ -1,8 +1,10 @@
 """The onnxruntime engine: the same vectors and tokens as torch, no torch at start-up, and torch
 whenever the fast path cannot be had."""
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +128,55 @@ def test_a_damaged_cache_entry_is_made_again(torch_embedder, own_cache, file, da
     remade = load_embedder()
     assert remade.engine == "onnxruntime"
     assert np.abs(remade.encode(TEXTS[:3]) - torch_embedder.encode(TEXTS[:3])).max() < 1e-5
+
+
+def variant_model(tmp_path, name: str, changes: dict) -> str:
+    """A model folder like the shipped one (files linked), with some of its JSON files changed."""
+    source = Path(resolve_model(None)[1])
+    folder = tmp_path / name
+    folder.mkdir()
+    for item in source.iterdir():
+        (folder / item.name).symlink_to(item)
+    for file, change in changes.items():
+        data = json.loads((source / file).read_text())
+        (folder / file).unlink()
+        (folder / file).write_text(json.dumps(change(data)))
+    return str(folder)
+
+
+VARIANTS = {
+    # tokenizer_config.json overrides tokenizer.json: accents are kept, not stripped
+    "accents kept": {"tokenizer_config.json": lambda d: {**d, "strip_accents": False}},
+    # no Normalize module: sentence-transformers still normalises, as embed.py asks it to
+    "no normalize module": {"modules.json": lambda d: d[:2]},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_variant_model_runs_on_onnxruntime_with_torchs_vectors(variant, tmp_path, own_cache):
+    location = variant_model(tmp_path, variant.replace(" ", "-"), VARIANTS[variant])
+    slow = SentenceEmbedder(location)
+    assert load_embedder(location).engine == "onnxruntime"  # exported ...
+    fast = load_embedder(location)  # ... and loaded from the cache
+    assert fast.engine == "onnxruntime"
+    texts = ["café naïve résumé", "Ünïcödé CAPITALS", *TEXTS]
+    assert np.abs(fast.encode(texts) - slow.encode(texts)).max() < 1e-5
+    assert [fast.token_count(t) for t in texts] == [slow.token_count(t) for t in texts]
+
+
+def test_leftovers_of_killed_exports_and_older_entries_are_removed(torch_embedder, own_cache):
+    location = resolve_model(None)[1]
+    own_cache.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = own_cache / f".{Path(location).name}-0123456789abcdef.{dead.stdout.strip()}.x1y2.tmp"
+    killed.mkdir()
+    (killed / "model.onnx").write_bytes(b"half an export")
+    older = own_cache / f"{Path(location).name}-0000000000000000"  # the same model folder, before an upgrade
+    older.mkdir()
+    assert onnx_encode.export(torch_embedder, location) is not None
+    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location).name]
+
+
+def test_a_batch_size_below_one_is_refused(embedder):
+    with pytest.raises(ValueError, match="batch_size"):
+        embedder.encode(["a question"], batch_size=0)
