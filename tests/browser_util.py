@@ -11,6 +11,21 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 
+def screenshot(page, path: Path, full: bool = False) -> Path:
+    """Save a screenshot; ``full`` grows the viewport to the main area's height first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if full:
+        size = page.viewport_size
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": min(height + 40, 8000)})
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(path))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(path))
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -43,6 +43,22 @@ def built_index(tmp_path_factory, embedder):
     return corpus, index
 
 
+def seed_plus(base: Path, built_index, embedder, files: dict[str, str]):
+    """(corpus, index) in `base`: the session's seed corpus plus `files` (name -> text), built with
+    the real model; the seed's vectors are reused from the session index."""
+    import shutil
+
+    from panelsearch.index import build_index
+
+    corpus = base / "corpus"
+    shutil.copytree(built_index[0], corpus)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    shutil.copytree(built_index[1], base / "index")
+    build_index(corpus, base / "index", embedder)
+    return corpus, base / "index"
+
+
 @pytest.fixture(scope="session")
 def searcher(built_index, embedder):
     from panelsearch.search import Searcher

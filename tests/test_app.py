@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from panelsearch.errors import UsageError
 from panelsearch.present import escape
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seed_plus
 
 PAY = "How do we pay experts by experience?"
 OFF_TOPIC = "what is the weather in paris tomorrow"
@@ -349,16 +349,8 @@ BROKEN_MD = "# Broken\n\n## 1. A question with no answer?\n\nJust text, no speak
 @pytest.fixture(scope="session")
 def two_docs(tmp_path_factory, built_index, embedder):
     """(corpus, index) of the seed plus a Markdown Q&A whose speakers include another "AC" and a named JB."""
-    from panelsearch.index import build_index
-
-    base = tmp_path_factory.mktemp("library")
-    corpus = base / "corpus"
-    shutil.copytree(built_index[0], corpus)
-    (corpus / f"{PANEL}.md").write_text(PANEL_MD, encoding="utf-8")
-    (corpus / f"{PANEL}.meta.json").write_text(json.dumps(PANEL_META), encoding="utf-8")
-    shutil.copytree(built_index[1], base / "index")  # its vectors are reused
-    build_index(corpus, base / "index", embedder)
-    return corpus, base / "index"
+    return seed_plus(tmp_path_factory.mktemp("library"), built_index, embedder,
+                     {f"{PANEL}.md": PANEL_MD, f"{PANEL}.meta.json": json.dumps(PANEL_META)})
 
 
 @pytest.fixture

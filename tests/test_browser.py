@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser_util import streamlit_server
+from tests.browser_util import screenshot, streamlit_server
 from tests.conftest import ROOT
 from tests.test_app import PANEL, PANEL_MD, PANEL_META, PANEL_TITLE, two_docs  # noqa: F401 (a fixture)
 
@@ -102,18 +102,7 @@ def ask(page, text: str) -> float:
 
 def shot(page, name: str, full: bool = False) -> Path:
     """Screenshot to tests/artifacts/; ``full`` grows the viewport to the page's height first."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    if full:
-        size = page.viewport_size
-        height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-        page.set_viewport_size({"width": size["width"], "height": min(height + 40, 8000)})
-        page.wait_for_timeout(400)
-        page.screenshot(path=str(path))
-        page.set_viewport_size(size)
-    else:
-        page.screenshot(path=str(path))
-    return path
+    return screenshot(page, ARTIFACTS / f"{name}.png", full)
 
 
 def no_sideways_scroll(page) -> bool:

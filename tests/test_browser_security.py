@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.browser_util import streamlit_server
-from tests.conftest import ROOT
+from tests.browser_util import screenshot, streamlit_server
+from tests.conftest import ROOT, seed_plus
 
 pytestmark = pytest.mark.browser
 
@@ -122,16 +121,8 @@ PAYLOAD_ELEMENTS = ", ".join([
 @pytest.fixture(scope="module")
 def trap_library(tmp_path_factory, built_index, embedder):
     """(corpus, index): the seed plus the payload document and its metadata, built with the real model."""
-    from panelsearch.index import build_index
-
-    base = tmp_path_factory.mktemp("trap")
-    corpus = base / "corpus"
-    shutil.copytree(built_index[0], corpus)
-    (corpus / f"{TRAP_SOURCE}.txt").write_text(TRAP_DOC, encoding="utf-8")
-    (corpus / f"{TRAP_SOURCE}.meta.json").write_text(json.dumps(TRAP_META), encoding="utf-8")
-    shutil.copytree(built_index[1], base / "index")  # the seed's vectors are reused
-    build_index(corpus, base / "index", embedder)
-    return corpus, base / "index"
+    return seed_plus(tmp_path_factory.mktemp("trap"), built_index, embedder,
+                     {f"{TRAP_SOURCE}.txt": TRAP_DOC, f"{TRAP_SOURCE}.meta.json": json.dumps(TRAP_META)})
 
 
 SERVER_LOG = ARTIFACTS / "streamlit-security.log"
@@ -228,15 +219,7 @@ def open_compare(page) -> None:
 
 def shot(page, name: str) -> Path:
     """A screenshot of the whole main area to tests/artifacts/security-<name>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"security-{name}.png"
-    size = page.viewport_size
-    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": size["width"], "height": min(height + 40, 8000)})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(path))
-    page.set_viewport_size(size)
-    return path
+    return screenshot(page, ARTIFACTS / f"security-{name}.png", full=True)
 
 
 def main_text(page) -> str:
