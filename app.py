@@ -336,7 +336,7 @@ def compare_view_ui(searcher: Searcher, state: present.PageState, glossary, colo
         names = [present.speaker_options(searcher.documents, state.docs).get(s, s) for s in searcher.speakers_of(docs)]
         who = f"how {present.and_list(names)} each answered it" if len(searcher.sources) == 1 or state.docs and \
             len(state.docs) == 1 else "how each panelist answered it"
-        st.info(f"Type a question above to see {who}, side by side.", icon=":material/compare_arrows:")
+        st.info(f"Type a question above to see {present.escape(who)}, side by side.", icon=":material/compare_arrows:")
         return
     try:
         result = searcher.compare(state.query, k=LIBRARY_MAX_K, sources=docs)  # every answered question has one

@@ -18,7 +18,7 @@ from .errors import PanelsearchError, UsageError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own errors: one line, exit 2
-        raise UsageError(f"{message} (see: python -m panelsearch {self.prog.split()[-1]} --help)")
+        raise UsageError(f"{message} (see: python -m {' '.join(['panelsearch', *self.prog.split()[1:]])} --help)")
 
 
 def _positive_int(value: str) -> int:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except PanelsearchError as err:
-        print(f"panelsearch: error: {err}", file=sys.stderr)
+        print(f"panelsearch: error: {_shown(str(err))}", file=sys.stderr)
         return err.exit_code
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -135,11 +135,11 @@ def cmd_add(args) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         for a in report.added:
-            print(f"added {a.file}: \"{a.title}\", {a.questions} questions, speakers {', '.join(a.speakers)}")
+            print(_shown(f"added {a.file}: \"{a.title}\", {a.questions} questions, speakers {', '.join(a.speakers)}"))
         if report.added:
             print(f"index updated: {report.vectors_embedded} passages embedded, {report.vectors_reused} reused")
     for r in report.refused:
-        print(f"panelsearch: refused {r.message}", file=sys.stderr)
+        print(f"panelsearch: refused {_shown(r.message)}", file=sys.stderr)
     return 1 if report.refused else 0
 
 
@@ -150,11 +150,12 @@ def cmd_parse(args) -> int:
     if args.json:
         print(json.dumps(doc.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"{doc.title} ({doc.source}): {len(doc.questions)} questions, speakers {', '.join(doc.speakers)}")
+    print(_shown(f"{doc.title} ({doc.source}): {len(doc.questions)} questions, speakers {', '.join(doc.speakers)}"))
     for q in doc.questions:
-        print(f"\nQ{q.number}. {q.text}")
+        print()
+        print(_shown(f"Q{q.number}. {q.text}"))
         for a in q.answers:
-            print(f"  {a.speaker}: {a.text}")
+            print(_shown(f"  {a.speaker}: {a.text}"))
     return 0
 
 
@@ -167,12 +168,14 @@ def _searcher(args):
 def _print_hits(hits, indent: str = "") -> None:
     for h in hits:
         who = h.speaker if h.speaker_name in ("", h.speaker) else f"{h.speaker_name} ({h.speaker})"
-        print(f"{indent}{h.rank}. [{who}] Q{h.question_number}: {h.question}")
-        print(f"{indent}   {h.text}")
-        print(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.title or h.source}, {h.passage_id})")
+        # Corpus text and metadata are cleaned when read, but an index built before that may not be.
+        print(_shown(f"{indent}{h.rank}. [{who}] Q{h.question_number}: {h.question}"))
+        print(_shown(f"{indent}   {h.text}"))
+        print(_shown(f"{indent}   ({h.relevance}, score {h.score:.2f}, {h.title or h.source}, {h.passage_id})"))
 
 
-# A query is echoed to a terminal: its control characters are shown, never obeyed (ESC[2J...).
+# Text from a query, a document or its metadata is printed to a terminal: its control characters
+# are shown, never obeyed (ESC[2J, or ESC]52 writing the clipboard).
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 

@@ -31,3 +31,11 @@ class UsageError(PanelsearchError, ValueError):
     """The caller asked for something that makes no sense (empty query, k=0, unknown speaker)."""
 
     exit_code = 2
+
+
+class UnsafeIndexTargetError(UsageError):
+    """The index folder asked for is not one a build may replace (the corpus, a file, someone's folder)."""
+
+
+class IndexWriteError(PanelsearchError, OSError):
+    """The index could not be written (a full disk, say); the previous index is whole."""

@@ -28,8 +28,44 @@ CURATED = {
 }
 
 # "Lived experience (lxp)": words, then the acronym in brackets; the acronym's letters must
-# start the last words of the phrase.
-_DEFINED_RE = re.compile(r"((?:[A-Za-z][\w'-]*\s+){1,6})\(([A-Za-z/]{2,8})\)")
+# start the last words of the phrase. Found in two linear steps, the bracket first and then the
+# words before it: one pattern for both backtracked quadratically on a long word (50 s at 50 KB).
+_BRACKETED_RE = re.compile(r"\(([A-Za-z/]{2,8})\)")
+_WORD_RE = re.compile(r"[A-Za-z][\w'-]*")
+_MAX_WORDS, _WINDOW = 6, 400  # at most six words, looked for in the 400 characters before the bracket
+
+
+def defined_terms(text: str):
+    """(words, acronym) for each 'Long form (abbr)' in ``text``: the one to six words just before
+    the bracket, each starting with a letter, the last one followed by white space."""
+    floor = 0
+    for m in _BRACKETED_RE.finditer(text):
+        before = text[max(floor, m.start() - _WINDOW):m.start()]
+        if not before[-1:].isspace():
+            continue
+        words: list[str] = []
+        for token in reversed(before.split()):
+            if _WORD_RE.fullmatch(token):
+                words.insert(0, token)
+            else:  # a token like "x.Lived" still ends in a word, which starts the phrase
+                tail = _word_suffix(token)
+                if tail:
+                    words.insert(0, tail)
+                break
+            if len(words) == _MAX_WORDS:
+                break
+        if words:
+            yield words[-_MAX_WORDS:], m.group(1)
+            floor = m.end()
+
+
+def _word_suffix(token: str) -> str:
+    """The longest end of ``token`` that is a word (a letter, then letters, digits, _ ' or -)."""
+    start = len(token)
+    while start and (token[start - 1].isalnum() or token[start - 1] in "_'-"):
+        start -= 1
+    letter = next((i for i in range(start, len(token)) if token[i].isascii() and token[i].isalpha()), None)
+    return token[letter:] if letter is not None else ""
 
 
 def _initials_match(words: list[str], acronym: str) -> list[str] | None:
@@ -47,11 +83,10 @@ def derive(texts: list[str]) -> dict[str, str]:
     """Definitions stated in the text as 'Long form (abbr)'."""
     found: dict[str, str] = {}
     for text in texts:
-        for m in _DEFINED_RE.finditer(text):
-            words = m.group(1).split()
-            phrase = _initials_match(words, m.group(2))
+        for words, acronym in defined_terms(text):
+            phrase = _initials_match(words, acronym)
             if phrase:
-                found.setdefault(m.group(2).upper(), " ".join(phrase))
+                found.setdefault(acronym.upper(), " ".join(phrase))
     return found
 
 

@@ -15,6 +15,7 @@ vectors were reused and how many embedded.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -29,7 +30,8 @@ import numpy as np
 
 from . import __version__, ann
 from .corpus import content_sha256, corpus_fingerprint, load_corpus, metadata_path
-from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
+from .errors import CorruptIndexError, IndexMissingError, IndexWriteError, ParseError, StaleIndexError, UnsafeIndexTargetError
+from .locks import folder_lock
 from .models import Document, DocumentRecord, Passage
 from .passages import document_passages
 
@@ -104,9 +106,9 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True)
     ``reuse`` (the default), vectors of unchanged texts come from the index already at index_dir.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    check_index_target(index_dir, corpus_dir)
     started = time.perf_counter()
-    fingerprint = corpus_fingerprint(corpus_dir)
-    docs = load_corpus(corpus_dir)
+    fingerprint, docs = _read_corpus(corpus_dir)
     per_doc = [document_passages(doc) for doc in docs]
     passages = [p for ps in per_doc for p in ps]
     questions = [{"source": d.source, "title": d.title, "number": q.number, "question": q.text,
@@ -142,6 +144,47 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True)
     return manifest
 
 
+def _read_corpus(corpus_dir: Path, attempts: int = 3) -> tuple[dict[str, str], list[Document]]:
+    """(fingerprint, documents), the fingerprint taken of the very files that were parsed.
+
+    A file edited while the build parses it would otherwise be recorded as fresh with its old
+    content: the corpus is fingerprinted before and after parsing, and read again if they differ.
+    """
+    for _ in range(attempts):
+        before = corpus_fingerprint(corpus_dir)
+        docs = load_corpus(corpus_dir)
+        if corpus_fingerprint(corpus_dir) == before:
+            return before, docs
+    raise ParseError(str(corpus_dir), 0, "the corpus kept changing while it was being read; build again when "
+                                         "nothing is writing to it")
+
+
+def check_index_target(index_dir: Path, corpus_dir: Path | None = None) -> None:
+    """Refuse to write an index anywhere but a missing folder, an empty one, or one holding only
+    index files: a build replaces the whole folder, so anything else in it would be lost.
+
+    Raises UnsafeIndexTargetError naming the folder and what is wrong.
+    """
+    index_dir = Path(index_dir)
+    where = index_dir.resolve()
+    if corpus_dir is not None:
+        corpus = Path(corpus_dir).resolve()
+        if where == corpus or where.is_relative_to(corpus) or corpus.is_relative_to(where):
+            raise UnsafeIndexTargetError(f"refusing to write the index to {index_dir}: it "
+                                         f"{'is' if where == corpus else 'overlaps'} the corpus folder {corpus_dir}; "
+                                         "choose a folder of its own, such as ./index")
+    if index_dir.is_symlink() or (index_dir.exists() and not index_dir.is_dir()):
+        raise UnsafeIndexTargetError(f"refusing to write the index to {index_dir}: it is a file, not an index folder; "
+                                     "choose a folder of its own, such as ./index")
+    if index_dir.is_dir():
+        foreign = sorted(p.name for p in index_dir.iterdir() if p.name not in FILES)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise UnsafeIndexTargetError(f"refusing to write the index to {index_dir}: it holds files that are not "
+                                         f"part of an index ({shown}), and a build replaces the whole folder; "
+                                         "choose an empty or new folder")
+
+
 def document_record(doc: Document, fingerprint: dict[str, str], passages: int, reused: int) -> DocumentRecord:
     """What the manifest says of one document: where it came from and what the build did with it."""
     path = Path(doc.path)
@@ -160,8 +203,26 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
     """Write all files into a temporary folder beside index_dir, then swap it in."""
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    _recover(index_dir)
-    _remove_abandoned(index_dir)
+    with folder_lock(index_dir.parent):  # one build at a time per index
+        check_index_target(index_dir)
+        _recover(index_dir)
+        _remove_abandoned(index_dir)
+        try:
+            _write_and_swap(index_dir, manifest, passages, vectors, questions, question_vectors, started)
+        except OSError as err:
+            raise IndexWriteError(f"could not write the index at {index_dir}: {_why(err)}; "
+                                  "the previous index is unchanged") from None
+
+
+def _why(err: OSError) -> str:
+    """An OSError in words: numpy and faiss report a full disk as a short write, with no errno."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT) or "requested and" in str(err) or "written" in str(err):
+        return "the disk is full (free some space and build again)"
+    return err.strerror or str(err)
+
+
+def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
+                    questions: list[dict], question_vectors: np.ndarray, started: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-{os.getpid()}-", dir=index_dir.parent))
     tmp.chmod(0o755)
     try:
@@ -257,27 +318,73 @@ def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    with open(path, "rb") as f:
+        return _stream_sha256(f)
+
+
+def _stream_sha256(f) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 22), b""):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 # What loading relies on, and the type it must have: anything else is a damaged or foreign manifest.
 MANIFEST_FIELDS = {"model": str, "dimension": int, "passage_count": int, "question_count": int, "files": dict,
-                   "corpus": dict}
+                   "corpus": dict, "sha256": dict}
+
+
+class _Snapshot:
+    """An index folder opened once. Every file is read through this one handle, so a reader never
+    combines files from two builds, even while a build swaps another folder in under the same name."""
+
+    def __init__(self, index_dir: Path):
+        self.path = index_dir
+        try:
+            self.fd = os.open(index_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except (FileNotFoundError, NotADirectoryError):
+            raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build") from None
+
+    def open(self, name: str):
+        return open(name, "rb", opener=lambda n, flags: os.open(n, flags, dir_fd=self.fd))
+
+    def replaced(self) -> bool:
+        """True when the path now names another folder than the one opened (a build swapped it)."""
+        try:
+            now, mine = os.stat(self.path), os.fstat(self.fd)
+        except OSError:
+            return True
+        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def read_manifest(index_dir: Path) -> dict:
     index_dir = Path(index_dir)
     _recover(index_dir)
-    path = index_dir / "manifest.json"
-    if not path.exists():
-        raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build")
+    snapshot = _Snapshot(index_dir)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CorruptIndexError(f"{path} is damaged ({err}); {REBUILD}") from None
+        return _read_manifest(snapshot)
+    finally:
+        snapshot.close()
+
+
+def _read_manifest(snapshot: _Snapshot) -> dict:
+    path = snapshot.path / "manifest.json"
+    try:
+        with snapshot.open("manifest.json") as f:
+            manifest = json.loads(f.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index at {snapshot.path}: build it with: python -m panelsearch build") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise CorruptIndexError(f"{path} is damaged ({str(err)[:200]}); {REBUILD}") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise CorruptIndexError(f"{path} is from another version of panelsearch; {REBUILD}")
     wrong = [key for key, kind in MANIFEST_FIELDS.items() if not isinstance(manifest.get(key), kind)]
+    expected = set(FILES) - {"manifest.json"}
+    if not wrong and not (set(manifest["files"]) == set(manifest["sha256"]) == expected):
+        wrong = ["files", "sha256"]  # a manifest that skips a file would skip its checks
     if wrong or not all(isinstance(v, int) for v in manifest["files"].values()):
         raise CorruptIndexError(f"{path} is damaged (missing or wrong: {', '.join(wrong) or 'files'}); {REBUILD}")
     return manifest
@@ -298,34 +405,67 @@ def check_fresh(manifest: dict, corpus_dir: Path | None = None, model_id: str | 
         raise StaleIndexError(f"index is stale: corpus changed since it was built ({', '.join(changed)}); {REBUILD}")
 
 
-def load_index(index_dir: Path) -> IndexData:
-    """Read an index folder, checking that its files are whole and agree with each other."""
+def load_index(index_dir: Path, attempts: int = 5) -> IndexData:
+    """Read an index folder, checking that its files are whole and agree with each other.
+
+    The checksums are taken of the very bytes that are parsed. A build that swaps a new index in
+    while this reads makes the read start again on the new one; a damaged index raises
+    CorruptIndexError at once.
+    """
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    for name, size in manifest.get("files", {}).items():
-        path = index_dir / name
-        if not path.exists():
-            raise CorruptIndexError(f"index file missing: {path}; {REBUILD}")
-        if path.stat().st_size != size:
-            raise CorruptIndexError(f"index file {path} has {path.stat().st_size} bytes, expected {size} "
-                                    f"(truncated or replaced); {REBUILD}")
-    for name, digest in manifest.get("sha256", {}).items():  # indexes built before checksums have none
-        if _sha256(index_dir / name) != digest:
-            raise CorruptIndexError(f"index file {index_dir / name} does not match its checksum (changed since "
-                                    f"the build, or from another build); {REBUILD}")
+    for attempt in range(attempts):
+        _recover(index_dir)
+        snapshot = _Snapshot(index_dir)
+        try:
+            return _load(snapshot)
+        except CorruptIndexError:
+            if attempt + 1 < attempts and snapshot.replaced():
+                continue
+            raise
+        finally:
+            snapshot.close()
+    raise AssertionError("unreachable")
+
+
+def _read_checked(snapshot: _Snapshot, manifest: dict, name: str):
+    """The open file `name`, rewound, after checking its size and checksum against the manifest."""
+    path = snapshot.path / name
+    try:
+        f = snapshot.open(name)
+    except FileNotFoundError:
+        raise CorruptIndexError(f"index file missing: {path}; {REBUILD}") from None
+    size = os.fstat(f.fileno()).st_size
+    if size != manifest["files"][name]:
+        f.close()
+        raise CorruptIndexError(f"index file {path} has {size} bytes, expected {manifest['files'][name]} "
+                                f"(truncated or replaced); {REBUILD}")
+    if _stream_sha256(f) != manifest["sha256"][name]:
+        f.close()
+        raise CorruptIndexError(f"index file {path} does not match its checksum (changed since "
+                                f"the build, or from another build); {REBUILD}")
+    f.seek(0)
+    return f
+
+
+def _load(snapshot: _Snapshot) -> IndexData:
+    index_dir = snapshot.path
+    manifest = _read_manifest(snapshot)
+    files = {name: _read_checked(snapshot, manifest, name) for name in FILES if name != "manifest.json"}
     try:
         passages = [Passage(**json.loads(line)) for line in
-                    (index_dir / "passages.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        questions = [json.loads(line) for line in
-                     (index_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        with open(index_dir / "questions.npy", "rb") as f:  # .npy only: np.load would open a zip as .npz
-            question_vectors = np.lib.format.read_array(f, allow_pickle=False)
+                    files["passages.jsonl"].read().decode("utf-8").splitlines() if line]
+        questions = [json.loads(line) for line in files["questions.jsonl"].read().decode("utf-8").splitlines() if line]
+        # .npy only: np.load would open a zip as .npz
+        question_vectors = np.lib.format.read_array(files["questions.npy"], allow_pickle=False)
         if not all(isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
                    and isinstance(q.get("question"), str) for q in questions):
             raise ValueError("questions.jsonl holds records that are not questions")
-        index = ann.set_search_params(faiss.read_index(str(index_dir / "passages.faiss")))
+        index = ann.set_search_params(faiss.read_index(faiss.PyCallbackIOReader(files["passages.faiss"].read)))
     except (OSError, ValueError, TypeError, RuntimeError, json.JSONDecodeError) as err:
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({str(err).splitlines()[0]}); {REBUILD}") from None
+    finally:
+        for f in files.values():
+            f.close()
     dim = manifest.get("dimension")
     if index.d != dim or question_vectors.ndim != 2 or question_vectors.shape[1] != dim:
         raise CorruptIndexError(f"index at {index_dir}: vectors have dimension {index.d}, manifest says {dim}; {REBUILD}")

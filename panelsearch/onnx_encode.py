@@ -15,6 +15,7 @@ import hashlib
 import tempfile
 import json
 import os
+import re
 import shutil
 import threading
 import warnings
@@ -46,8 +47,16 @@ def supported(model) -> bool:
     return pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None) == "mean"
 
 
+def _entry_prefix(location: str | Path) -> str:
+    """``<folder name>-<hash of its full path>-``: the entries of one model folder, and no other's.
+
+    Two folders both named ``model`` would otherwise replace each other's entry at every switch."""
+    folder = Path(location).resolve()
+    return f"{folder.name}-{hashlib.blake2b(str(folder).encode(), digest_size=4).hexdigest()}-"
+
+
 def entry_for(location: str | Path) -> Path:
-    """The cache entry of a model folder, named by a hash of every file in it (~0.2 s here)."""
+    """The cache entry of a model folder, named by its path and a hash of every file in it (~0.2 s here)."""
     digest = hashlib.blake2b(digest_size=8)
     folder = Path(location)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -55,7 +64,15 @@ def entry_for(location: str | Path) -> Path:
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 22), b""):
                 digest.update(block)
-    return cache_dir() / f"{folder.name}-{digest.hexdigest()}"
+    return cache_dir() / f"{_entry_prefix(folder)}{digest.hexdigest()}"
+
+
+def _older_entries(entry: Path, location: str | Path) -> list[Path]:
+    """Other entries of the same model folder (made before its files changed): exact names only, so
+    a model folder whose name merely starts with this one's keeps its entry."""
+    ours = re.compile(re.escape(_entry_prefix(location)) + "[0-9a-f]{16}")
+    legacy = re.compile(re.escape(Path(location).resolve().name) + "-[0-9a-f]{16}")  # before paths were in names
+    return [p for p in entry.parent.iterdir() if p != entry and (ours.fullmatch(p.name) or legacy.fullmatch(p.name))]
 
 
 class OnnxEmbedder:
@@ -196,9 +213,8 @@ def export(torch_embedder, location: str) -> OnnxEmbedder | None:
         if entry.exists():  # damaged: set it aside, then swap
             os.replace(entry, old)
         os.replace(tmp, entry)
-        for other in entry.parent.glob(f"{Path(location).name}-*"):  # the same model folder, before an upgrade
-            if other != entry:
-                shutil.rmtree(other, ignore_errors=True)
+        for other in _older_entries(entry, location):  # the same model folder, before an upgrade
+            shutil.rmtree(other, ignore_errors=True)
         return OnnxEmbedder.load(torch_embedder.model_id, location)
     except Exception:  # noqa: BLE001 - a failed export only costs speed: torch stays in charge
         return None

@@ -55,7 +55,10 @@ _ENTITIES = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
     "$": "&#36;", "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;",
     "~": "&#126;", "\\": "&#92;", ":": "&#58;", "#": "&#35;", "|": "&#124;",
+    "@": "&#64;",  # Markdown makes a link of a bare a@b.c; see also _WWW_RE
 })
+# ... and of a bare www.x: with its dot as an entity, it sees no address.
+_WWW_RE = re.compile(r"(www)\.", re.IGNORECASE)
 
 
 # -- escaping and highlighting -------------------------------------------------------------------
@@ -70,7 +73,7 @@ def escape(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.translate(_ENTITIES)
+    return _WWW_RE.sub(r"\1&#46;", text.translate(_ENTITIES))
 
 
 def _word_key(word: str) -> str:

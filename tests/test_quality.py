@@ -42,7 +42,8 @@ def test_low_confidence_flags(dev_results):
 
 def test_metrics_on_a_hand_worked_ranking():
     relevant = [{"question": 9, "speaker": "AC", "grade": 2}, {"question": 13, "speaker": "SK", "grade": 1}]
-    m = query_metrics([(13, "SK"), (9, "AC"), (1, "AC")], relevant)
+    seed = "coproduction-qi-webinar-qa"
+    m = query_metrics([(seed, 13, "SK"), (seed, 9, "AC"), (seed, 1, "AC")], relevant)
     assert m["hit@1"] == 0 and m["hit@5"] == 1 and m["MRR"] == 0.5
     ideal = 2 + 1 / 1.584962500721156
     assert m["nDCG@5"] == pytest.approx((1 + 2 / 1.584962500721156) / ideal)
@@ -51,7 +52,14 @@ def test_metrics_on_a_hand_worked_ranking():
 def test_ranked_units_keeps_first_appearance(searcher):
     hits = searcher.search("training", k=20)
     units = ranked_units(hits)
-    assert len(units) == len(set(units)) and units[0] == (hits[0].question_number, hits[0].speaker)
+    assert len(units) == len(set(units)) and units[0] == (hits[0].source, hits[0].question_number, hits[0].speaker)
+
+
+def test_units_name_their_document():
+    # Q9 AC of another document is not the seed's Q9 AC: a unit without its document would score it.
+    relevant = [{"question": 9, "speaker": "AC", "grade": 2}]
+    assert query_metrics([("other-talk", 9, "AC")], relevant)["hit@5"] == 0
+    assert query_metrics([("other-talk", 9, "AC")], [{**relevant[0], "source": "other-talk"}])["hit@5"] == 1
 
 
 def test_typo_repair_uses_corpus_words_and_spares_real_words():
