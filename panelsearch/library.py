@@ -9,12 +9,10 @@ reported with what is wrong and where; the other files of the batch still go in.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from .corpus import SUFFIXES, content_sha256, corpus_files, file_sha256, is_docu
 from .errors import CorruptIndexError, IndexMissingError, ParseError
 from .formats import META_SUFFIX, load_document, metadata_path
 from .index import build_index, read_manifest
+from .locks import folder_lock
 from .models import Document
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a long Q&A is well under 1 MB; 20 MB leaves room for PDFs with images
@@ -287,17 +286,9 @@ def _copy_in(accepted: list[_Candidate], corpus_dir: Path) -> list[Path]:
     return created
 
 
-@contextmanager
 def _library_lock(corpus_dir: Path):
     """One add at a time per corpus, across threads (app sessions) and processes (CLI and app).
 
     The lock is taken on the corpus's parent folder, so no lock file is ever left in the corpus.
     """
-    parent = corpus_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(parent, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    return folder_lock(corpus_dir.resolve().parent)
