@@ -55,10 +55,13 @@ _ENTITIES = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
     "$": "&#36;", "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;",
     "~": "&#126;", "\\": "&#92;", ":": "&#58;", "#": "&#35;", "|": "&#124;",
-    "@": "&#64;",  # Markdown makes a link of a bare a@b.c; see also _WWW_RE
+    "@": "&#64;",
 })
-# ... and of a bare www.x: with its dot as an entity, it sees no address.
-_WWW_RE = re.compile(r"(www)\.", re.IGNORECASE)
+# Markdown (GFM) makes links of bare addresses: www.x, https://x and a@b.c. It finds them in the
+# text after entities are decoded, so entities alone do not stop it; a word joiner (U+2060, not
+# shown and not read aloud) inside each trigger does.
+_AUTOLINK_TRIGGER_RE = re.compile(r"(?<=www)(?=\.)|(?<=:)(?=//)|(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 # -- escaping and highlighting -------------------------------------------------------------------
@@ -67,13 +70,14 @@ def escape(text: str) -> str:
 
     HTML-escaped (so ``<script>`` is shown, not run) and with Markdown's own characters as entities,
     so corpus text like ``*`` or ``$x$`` or ``:red[...]`` is shown as typed. Newlines become spaces:
-    a blank line would end the HTML block and hand the rest to the Markdown parser.
+    a blank line would end the HTML block and hand the rest to the Markdown parser. Bare addresses
+    are no links (see _AUTOLINK_TRIGGER_RE): this text goes into captions and alerts too.
     """
-    return _escape(" ".join(str(text).split()))
+    return _escape(_AUTOLINK_TRIGGER_RE.sub(WORD_JOINER, " ".join(str(text).split())))
 
 
 def _escape(text: str) -> str:
-    return _WWW_RE.sub(r"\1&#46;", text.translate(_ENTITIES))
+    return text.translate(_ENTITIES)
 
 
 def _word_key(word: str) -> str:

@@ -98,8 +98,12 @@ TRAP_SOURCE = "panel-logistics"
 # Display names reach widget labels (the speaker pills, Compare's expanders), which Streamlit reads
 # as Markdown. No image here: it would be fetched by every page (see the label test at the end).
 TRAP_NAMES = {"ZQ": "Zed " + SVG, "XW": "Xa " + STYLED + " " + MD_LINK}
-TRAP_META = {"event": IMG_FLAG + " " + MD_LINK, "date": LATEX,
-             "speakers": {"ZQ": {"name": TRAP_NAMES["ZQ"], "role": A_JS}, "XW": {"name": TRAP_NAMES["XW"]}}}
+# Bare addresses, which Markdown would make links of.
+BARE_WWW = "www.evil.example/login"
+BARE_EMAIL = "admin@evil.example"
+TRAP_META = {"event": IMG_FLAG + " " + MD_LINK + " " + BARE_WWW, "date": LATEX,
+             "speakers": {"ZQ": {"name": TRAP_NAMES["ZQ"], "role": A_JS},
+                          "XW": {"name": TRAP_NAMES["XW"], "role": "write to " + BARE_EMAIL}}}
 
 # Queries that surface the payload passages: (query, payloads its result cards must show as text).
 TRAP_QUERIES = [
@@ -330,6 +334,31 @@ def test_payloads_in_the_link_stay_text(server, session):
     settle(page)
     shot(page, "link")
     assert_inert(session, [SCRIPT, IMG_FLAG, MD_LINK, STYLED, SVG, DETAILS])
+
+
+def assert_no_address_links(page) -> None:
+    links = page.locator("[data-testid=stMain] a, [data-testid=stSidebar] a").evaluate_all(
+        "els => els.map(e => e.getAttribute('href') || '')")
+    assert not [href for href in links if "evil" in href], links
+
+
+@pytest.mark.parametrize("view", ["search", "compare", "browse"])
+def test_bare_addresses_in_a_link_and_the_library_are_not_links(server, session, view):
+    """Issue #13: `escape` left www.x and a@b alone, and Markdown made links of them."""
+    query = f"meeting dates moved, see {BARE_WWW} or write to {BARE_EMAIL}"
+    page = session.page
+    open_app(page, f"{server}/?view={view}&query={quote_plus(query)}&doc={TRAP_SOURCE}")
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain] .ps-card, [data-testid=stMain] "
+                           ".ps-question, [data-testid=stMain] [data-testid=stAlert]')")
+    settle(page)
+    for expander in page.locator("[data-testid=stMain] [data-testid=stExpander] summary").all()[:4]:
+        expander.click()
+    settle(page)
+    shot(page, f"bare-address-{view}")
+    assert_no_address_links(page)
+    text = main_text(page).replace("\u2060", "")  # the invisible word joiner that keeps it from being a link
+    assert BARE_WWW in text or view == "browse"
+    assert_no_error(page)
 
 
 # -- several sessions at once --------------------------------------------------------------------
