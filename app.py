@@ -4,7 +4,6 @@ Every piece of corpus or query text that reaches ``unsafe_allow_html`` was escap
 """
 from __future__ import annotations
 
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -601,13 +600,6 @@ def main() -> None:
     except PanelsearchError as err:
         st.title("panelsearch")
         st.error(f"The search index is not ready: {err}", icon=":material/error:")
-        st.info(REBUILD)
-        return
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-        # Only loading is guarded here: some damaged index files still escape index.py unconverted.
-        st.title("panelsearch")
-        st.error(f"The search index is not ready: it could not be read ({type(err).__name__}: {err}).",
-                 icon=":material/error:")
         st.info(REBUILD)
         return
     init_state(searcher)

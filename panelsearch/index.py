@@ -377,6 +377,8 @@ def _read_manifest(snapshot: _Snapshot) -> dict:
             manifest = json.loads(f.read().decode("utf-8"))
     except FileNotFoundError:
         raise IndexMissingError(f"no index at {snapshot.path}: build it with: python -m panelsearch build") from None
+    except OSError as err:  # a folder in its place, no permission
+        raise CorruptIndexError(f"{path} cannot be read ({err.strerror or err}); {REBUILD}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise CorruptIndexError(f"{path} is damaged ({str(err)[:200]}); {REBUILD}") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
@@ -434,6 +436,8 @@ def _read_checked(snapshot: _Snapshot, manifest: dict, name: str):
         f = snapshot.open(name)
     except FileNotFoundError:
         raise CorruptIndexError(f"index file missing: {path}; {REBUILD}") from None
+    except OSError as err:  # a folder in its place, no permission
+        raise CorruptIndexError(f"index file {path} cannot be read ({err.strerror or err}); {REBUILD}") from None
     size = os.fstat(f.fileno()).st_size
     if size != manifest["files"][name]:
         f.close()
@@ -447,22 +451,31 @@ def _read_checked(snapshot: _Snapshot, manifest: dict, name: str):
     return f
 
 
+def _is_question_record(q) -> bool:
+    """A record as build_index writes it: what the Searcher reads of it is there, with its type."""
+    return (isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
+            and isinstance(q.get("question"), str) and isinstance(q.get("answers"), list)
+            and all(isinstance(a, dict) and isinstance(a.get("speaker"), str) and isinstance(a.get("text"), str)
+                    for a in q["answers"]))
+
+
 def _load(snapshot: _Snapshot) -> IndexData:
     index_dir = snapshot.path
     manifest = _read_manifest(snapshot)
-    files = {name: _read_checked(snapshot, manifest, name) for name in FILES if name != "manifest.json"}
+    files = {}
     try:
+        for name in FILES[1:]:
+            files[name] = _read_checked(snapshot, manifest, name)
         passages = [Passage(**json.loads(line)) for line in
                     files["passages.jsonl"].read().decode("utf-8").splitlines() if line]
         questions = [json.loads(line) for line in files["questions.jsonl"].read().decode("utf-8").splitlines() if line]
         # .npy only: np.load would open a zip as .npz
         question_vectors = np.lib.format.read_array(files["questions.npy"], allow_pickle=False)
-        if not all(isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
-                   and isinstance(q.get("question"), str) for q in questions):
+        if not all(_is_question_record(q) for q in questions):
             raise ValueError("questions.jsonl holds records that are not questions")
         index = ann.set_search_params(faiss.read_index(faiss.PyCallbackIOReader(files["passages.faiss"].read)))
-    except (OSError, ValueError, TypeError, RuntimeError, json.JSONDecodeError) as err:
-        raise CorruptIndexError(f"index at {index_dir} cannot be read ({str(err).splitlines()[0]}); {REBUILD}") from None
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, RecursionError, json.JSONDecodeError) as err:
+        raise CorruptIndexError(f"index at {index_dir} cannot be read ({(str(err).splitlines() or [type(err).__name__])[0]}); {REBUILD}") from None
     finally:
         for f in files.values():
             f.close()

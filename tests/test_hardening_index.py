@@ -340,3 +340,30 @@ def test_the_usage_hint_names_the_program_once():
     assert "(see: python -m panelsearch --help)" in out.stderr
     out = run("search", "-k", "zero", "pay")
     assert out.returncode == 2 and "(see: python -m panelsearch search --help)" in out.stderr
+
+
+# -- 6. refusals, not tracebacks ---------------------------------------------------------------------
+def test_a_question_record_without_answers_is_refused_at_load(tmp_path):
+    # The page used to catch KeyError and friends for such damage; now only the project's own errors.
+    corpus = _corpus(tmp_path / "corpus", 1)
+    index = tmp_path / "index"
+    build_index(corpus, index, HashEmbedder(32))
+    lines = (index / "questions.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    del record["answers"]
+    (index / "questions.jsonl").write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["files"]["questions.jsonl"] = (index / "questions.jsonl").stat().st_size
+    manifest["sha256"]["questions.jsonl"] = hashlib.sha256((index / "questions.jsonl").read_bytes()).hexdigest()
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptIndexError, match="not questions"):
+        load_index(index)
+
+
+def test_the_page_takes_no_upload_over_the_library_limit():
+    import tomllib
+
+    from panelsearch.library import MAX_FILE_BYTES
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_FILE_BYTES
