@@ -1,6 +1,7 @@
-"""panelsearch web page (Streamlit). This file only draws; panelsearch.present and .pack compute.
+"""panelsearch web page (Streamlit). This file only draws and routes: panelsearch.views says what
+each view shows, .html builds its markup, .urlstate reads and writes the address, .pack the pack.
 
-Every piece of corpus or query text that reaches ``unsafe_allow_html`` was escaped by present.py.
+Every piece of corpus or query text that reaches ``unsafe_allow_html`` was escaped by html.py.
 """
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from panelsearch import library, pack, present
-from panelsearch.config import MAX_K as LIBRARY_MAX_K
-from panelsearch.config import corpus_dir, index_dir
+from panelsearch import glossary as glossaries
+from panelsearch import html, library, pack, urlstate, views, wording
+from panelsearch.config import DEFAULT_K, LIBRARY_MAX_K, PAGE_MAX_K, PAGE_QUERY_MAX_CHARS, corpus_dir, index_dir
 from panelsearch.embed import load_embedder
 from panelsearch.errors import PanelsearchError, UsageError
-from panelsearch.glossary import build_glossary
-from panelsearch.index import read_manifest
+from panelsearch.index_load import index_stamp, read_manifest
+from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
 
 st.set_page_config(page_title="panelsearch · what did the panel say?", page_icon="🔎", layout="wide")
@@ -79,10 +80,9 @@ def get_searcher(index_path: str, corpus_path: str, stamp: tuple) -> Searcher:
 def get_glossary(index_path: str, corpus_path: str, stamp: tuple) -> tuple[dict, dict]:
     """(acronym -> expansion, acronym -> how the corpus writes it) for acronyms the corpus uses."""
     searcher = get_searcher(index_path, corpus_path, stamp)
-    texts = [q["question"] for q in searcher.questions] + \
-            [a["text"] for q in searcher.questions for a in q["answers"]]
-    glossary = build_glossary(texts)
-    return glossary, present.acronym_spellings(texts, glossary)
+    texts = [q.question for q in searcher.questions] + [a.text for q in searcher.questions for a in q.answers]
+    glossary = glossaries.build_glossary(texts)
+    return glossary, glossaries.acronym_spellings(texts, glossary)
 
 
 # -- state: session keys mirror the link ---------------------------------------------------------
@@ -92,16 +92,14 @@ def init_state(searcher: Searcher) -> None:
     if ss.get("initialised"):
         return
     params = {name: st.query_params.get_all(name) for name in st.query_params}
-    numbers: dict[str, list[int]] = {s: [] for s in searcher.sources}
-    for q in searcher.questions:
-        numbers.setdefault(q["source"], []).append(q["number"])
-    state, problems = present.parse_params(params, present.document_speakers(searcher.questions), numbers)
+    state, problems = urlstate.parse_params(params, views.document_speakers(searcher.questions),
+                                            views.question_numbers(searcher.catalog))
     ss.w_query = state.query
     ss.w_k = state.k
     ss.w_docs = list(state.docs)
-    ss.w_speakers = list(state.speakers) or searcher.speakers_of(list(state.docs) or None)
+    ss.w_speakers = list(state.speakers) or searcher.catalog.speakers_of(list(state.docs) or None)
     ss.w_grouped = state.grouped
-    ss.view = present.VIEW_LABELS[state.view]
+    ss.view = urlstate.VIEWS[state.view]
     ss.browse_q = state.q
     ss.pack = []
     ss.pack_title = pack.DEFAULT_TITLE
@@ -115,21 +113,21 @@ def chosen_docs(searcher: Searcher) -> tuple[str, ...]:
     return tuple(docs) if len(docs) < len(searcher.sources) else ()
 
 
-def current_state(searcher: Searcher) -> present.PageState:
+def current_state(searcher: Searcher) -> urlstate.PageState:
     ss = st.session_state
     docs = chosen_docs(searcher)
-    options = searcher.speakers_of(list(docs) or None)
+    options = searcher.catalog.speakers_of(list(docs) or None)
     chosen = [s for s in options if s in (ss.get("w_speakers") or [])]
-    view = next((v for v, label in present.VIEW_LABELS.items() if label == ss.get("view")), "search")
-    return present.PageState(view=view, query=" ".join((ss.get("w_query") or "").split()),
-                             k=int(ss.get("w_k", present.DEFAULT_K)),
+    view = urlstate.view_key(ss.get("view"))
+    return urlstate.PageState(view=view, query=" ".join((ss.get("w_query") or "").split()),
+                             k=int(ss.get("w_k", DEFAULT_K)),
                              speakers=tuple(chosen) if chosen and len(chosen) < len(options) else (),
                              grouped=bool(ss.get("w_grouped", True)), q=ss.get("browse_q"), docs=docs)
 
 
-def sync_url(state: present.PageState) -> None:
+def sync_url(state: urlstate.PageState) -> None:
     """Put the state in the address bar, so a copied link reproduces this page."""
-    wanted = present.to_params(state)
+    wanted = urlstate.to_params(state)
     current = {name: st.query_params.get_all(name) for name in st.query_params}
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normalised:
@@ -138,21 +136,22 @@ def sync_url(state: present.PageState) -> None:
 
 # -- callbacks (run before the rerun they cause) -------------------------------------------------
 def _show(view: str, question: int | None = None, source: str | None = None) -> None:
-    """Switch view; ``source`` narrows the document filter to the question's document (the link then
-    reads ``?view=browse&doc=<source>&q=11``)."""
-    st.session_state.view = present.VIEW_LABELS[view]
+    """Switch view (the tabs' widget holds the view's label); with ``source`` (a library of several
+    documents), narrow the document filter to the question's document: the link then reads
+    ``?view=browse&doc=<source>&q=11``."""
+    st.session_state.view = urlstate.VIEWS[view]
     if view == "browse":
         st.session_state.browse_q = question
-    if source is not None and len(st.session_state.get("sources", ())) > 1:
+    if source is not None:
         st.session_state.w_docs = [source]
 
 
 def _on_query() -> None:
     query = st.session_state.get("w_query") or ""
-    if len(query) > present.MAX_QUERY_CHARS:
-        st.session_state.w_query = query[:present.MAX_QUERY_CHARS]
+    if len(query) > PAGE_QUERY_MAX_CHARS:
+        st.session_state.w_query = query[:PAGE_QUERY_MAX_CHARS]
         st.session_state.query_cut = True
-    if st.session_state.view in (present.VIEW_LABELS["browse"], present.VIEW_LABELS["pack"]):
+    if urlstate.view_key(st.session_state.get("view")) in ("browse", "pack"):
         _show("search")
 
 
@@ -181,12 +180,12 @@ def _clear_pack() -> None:
     st.session_state.pack = []
 
 
-def _browse_pick() -> None:
+def _browse_pick(several_documents: bool) -> None:
     picked = st.session_state.get("w_browse_q")  # (source, number) or None
     if picked is None:
         st.session_state.browse_q = None
     else:
-        _show("browse", picked[1], picked[0])
+        _show("browse", picked[1], picked[0] if several_documents else None)
 
 
 def _add_uploads(searcher: Searcher, uploader: str) -> None:
@@ -205,7 +204,7 @@ def _add_uploads(searcher: Searcher, uploader: str) -> None:
         return
     st.session_state.add_result = (report, "")
     if report.added:
-        st.toast(f"Added {present.plural(len(report.added), 'document')} to the library.", icon=":material/check:")
+        st.toast(f"Added {wording.plural(len(report.added), 'document')} to the library.", icon=":material/check:")
 
 
 def _pack_title() -> None:
@@ -213,9 +212,9 @@ def _pack_title() -> None:
 
 
 # -- shared pieces -------------------------------------------------------------------------------
-def html(markup: str) -> None:
-    """Draw markup built by present.py (escaped there)."""
-    st.markdown(markup, unsafe_allow_html=True)
+def markup(text: str) -> None:
+    """Draw markup built by html.py (escaped there)."""
+    st.markdown(text, unsafe_allow_html=True)
 
 
 def pack_button_ui(item: pack.PackItem, key: str, label: str = "Add to pack") -> None:
@@ -225,68 +224,67 @@ def pack_button_ui(item: pack.PackItem, key: str, label: str = "Add to pack") ->
         st.button(label, key=key, icon=":material/add:", on_click=_add, args=(item,))
 
 
-def name_of(searcher: Searcher, source: str, speaker: str) -> str:
-    return present.speaker_name(searcher.speaker_names, source, speaker)
-
-
 def several(searcher: Searcher) -> bool:
     """A library of several documents: every card and section then names its document."""
     return len(searcher.sources) > 1
 
 
-def answer_item(searcher: Searcher, question: dict, speaker: str, text: str) -> pack.PackItem:
+def source_of_several(searcher: Searcher, source: str) -> str | None:
+    """``source`` when the library has several documents (a view switch then narrows to it), else None."""
+    return source if several(searcher) else None
+
+
+def answer_item(searcher: Searcher, question: QuestionRecord, speaker: str, text: str) -> pack.PackItem:
     """A speaker's whole answer as a pack item; a one-passage answer is that passage (no duplicates)."""
-    source = question["source"]
-    passages = searcher.answer_passages(source, question["number"], speaker)
-    name = name_of(searcher, source, speaker)
+    source = question.source
+    passages = searcher.catalog.answer_passages(source, question.number, speaker)
+    name = searcher.catalog.speaker_name(source, speaker)
     if len(passages) == 1:
         return pack.PackItem.from_passage(passages[0], searcher.titles.get(source, ""), name)
     return pack.PackItem.whole_answer(question, speaker, text, name)
 
 
-def whole_question_ui(searcher: Searcher, question: dict, marked: list[str], terms, glossary, colours) -> None:
-    if present.short_question(question["question"]) != " ".join(question["question"].split()):
-        html(present.question_html(question["number"], question["question"], glossary))  # the card cut it
-    for answer in question["answers"]:
-        html(present.answer_block_html(answer["speaker"],
-                                       present.answer_html(answer["text"], marked, terms, glossary), colours,
-                                       name_of(searcher, question["source"], answer["speaker"])))
+def whole_question_ui(searcher: Searcher, question: QuestionRecord, marked: list[str], terms, glossary, colours) -> None:
+    if wording.short_question(question.question) != " ".join(question.question.split()):
+        markup(html.question_html(question.number, question.question, glossary))  # the card cut it
+    for answer in question.answers:
+        markup(html.answer_block_html(answer.speaker, html.answer_html(answer.text, marked, terms, glossary), colours,
+                                      searcher.catalog.speaker_name(question.source, answer.speaker)))
 
 
 def closest_questions_ui(searcher: Searcher, query: str, matches, colours, glossary, key: str) -> None:
     """For low confidence: what the panel did answer, instead of weak passages."""
-    st.warning(f"**The panel did not answer “{present.escape(query)}” directly.** None of their answers is a "
+    st.warning(f"**The panel did not answer “{html.escape(query)}” directly.** None of their answers is a "
                "good match, so no passages are shown. These are the questions they did answer that "
                "come closest:", icon=":material/search_off:")
     for m in matches:
         with st.container(border=True):
-            badges = " ".join(present.speaker_badge(s, colours, name_of(searcher, m.source, s)) for s in m.speakers)
-            html(present.question_html(m.number, present.short_question(m.question, 220), glossary)
-                 + (present.doc_html(m.title or m.source) if several(searcher) else "")
-                 + f'<div class="ps-by">Answered by {badges}</div>')
+            names = {s: searcher.catalog.speaker_name(m.source, s) for s in m.speakers}
+            markup(html.closest_question_html(m, names, colours, glossary, show_title=several(searcher)))
             st.button(f"Read the answers to Q{m.number}", key=f"{key}-closest-{m.source}-{m.number}",
-                      icon=":material/menu_book:", on_click=_show, args=("browse", m.number, m.source))
+                      icon=":material/menu_book:", on_click=_show,
+                      args=("browse", m.number, source_of_several(searcher, m.source)))
     st.caption("Try other words, or open **Browse** to read every question and answer.")
 
 
 # -- views ---------------------------------------------------------------------------------------
-def query_ui(searcher: Searcher, state: present.PageState) -> None:
+def query_ui(searcher: Searcher, state: urlstate.PageState) -> None:
     # No max_chars: the browser does not enforce it, and Streamlit drops a longer paste silently.
     # A long query is cut in _on_query instead, with a notice.
     st.text_input("Ask the panel", key="w_query", on_change=_on_query, placeholder="Type your question…")
     if st.session_state.pop("query_cut", False):
-        st.caption(f"Your question was cut to its first {present.MAX_QUERY_CHARS} characters.")
+        st.caption(f"Your question was cut to its first {PAGE_QUERY_MAX_CHARS} characters.")
     if state.view not in ("search", "compare"):
         return
     if state.query:
         with st.expander("Example questions"):
-            st.pills("Examples", present.EXAMPLE_QUERIES, key="w_example", on_change=_use_example,
+            st.pills("Examples", views.EXAMPLE_QUERIES, key="w_example", on_change=_use_example,
                      label_visibility="collapsed")
     else:
-        st.pills("Try an example", present.EXAMPLE_QUERIES, key="w_example", on_change=_use_example)
+        st.pills("Try an example", views.EXAMPLE_QUERIES, key="w_example", on_change=_use_example)
 
 
-def search_view_ui(searcher: Searcher, state: present.PageState, glossary, colours) -> None:
+def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
     if not state.query:
         st.info("Type a question above, or pick an example. Results show who said what, with the audience "
                 "question they were answering. Add passages to a **Pack** to take into a meeting.",
@@ -294,123 +292,121 @@ def search_view_ui(searcher: Searcher, state: present.PageState, glossary, colou
         return
     fetch = LIBRARY_MAX_K if state.grouped else state.k  # grouping needs every passage to fill k questions
     try:
-        result = searcher.query(state.query, k=fetch, speakers=list(state.speakers) or None,
+        prepared = searcher.prepare_query(state.query)  # read once: ranking and highlighting share it
+        result = searcher.query(prepared, k=fetch, speakers=list(state.speakers) or None,
                                 sources=list(state.docs) or None)
     except UsageError as err:
         st.warning(str(err))
         return
     if result.notice:
-        st.caption(present.escape(result.notice))
+        st.caption(html.escape(result.notice))
     if result.low_confidence:
         closest_questions_ui(searcher, state.query, result.closest_questions, colours, glossary, key="search")
         return
-    terms = present.query_terms(state.query, searcher.prepare(state.query))
-    groups = (present.group_by_question(result.hits, state.k) if state.grouped
-              else [present.QuestionGroup(h.source, h.question_number, h.question, (h,)) for h in result.hits])
+    terms = html.query_terms(state.query, prepared.expanded)
+    groups = views.group_by_question(result.hits, state.k) if state.grouped else views.one_per_hit(result.hits)
     who = f" from {', '.join(state.speakers)}" if state.speakers else ""
-    where = f" in {present.plural(len(state.docs), 'document')}" if state.docs and len(state.docs) > 1 else \
+    where = f" in {wording.plural(len(state.docs), 'document')}" if state.docs and len(state.docs) > 1 else \
         f" in “{searcher.titles.get(state.docs[0], state.docs[0])}”" if state.docs else ""
     unit = "question" if state.grouped else "passage"
-    st.caption(present.escape(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who}{where} for "
+    st.caption(html.escape(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who}{where} for "
                               f"“{state.query}”, best match first."))
     for group in groups:
         result_card_ui(searcher, group, terms, glossary, colours)
 
 
-def result_card_ui(searcher: Searcher, group: present.QuestionGroup, terms, glossary, colours) -> None:
+def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary, colours) -> None:
     hit = group.best
     with st.container(border=True):
-        html(present.card_html(hit, colours, terms, glossary, extra=group.others_summary(),
-                               show_title=several(searcher)))
+        markup(html.card_html(hit, colours, terms, glossary, extra=group.others_summary(),
+                              show_title=several(searcher)))
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-search-{hit.passage_id}")
         with st.expander(f"Whole answer to Q{hit.question_number}", icon=":material/article:"):
-            question = searcher.question(hit.source, hit.question_number)
+            question = searcher.catalog.question(hit.source, hit.question_number)
             if question:
                 whole_question_ui(searcher, question, [hit.text], terms, glossary, colours)
 
 
-def compare_view_ui(searcher: Searcher, state: present.PageState, glossary, colours) -> None:
+def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
     docs = list(state.docs) or None
     if not state.query:
-        names = [present.speaker_options(searcher.documents, state.docs).get(s, s) for s in searcher.speakers_of(docs)]
-        who = f"how {present.and_list(names)} each answered it" if len(searcher.sources) == 1 or state.docs and \
+        options = views.speaker_options(searcher.documents, state.docs)
+        names = [options.get(s, s) for s in searcher.catalog.speakers_of(docs)]
+        who = f"how {wording.and_list(names)} each answered it" if len(searcher.sources) == 1 or state.docs and \
             len(state.docs) == 1 else "how each panelist answered it"
-        st.info(f"Type a question above to see {present.escape(who)}, side by side.", icon=":material/compare_arrows:")
+        st.info(f"Type a question above to see {html.escape(who)}, side by side.", icon=":material/compare_arrows:")
         return
     try:
-        result = searcher.compare(state.query, k=LIBRARY_MAX_K, sources=docs)  # every answered question has one
+        prepared = searcher.prepare_query(state.query)
+        result = searcher.compare(prepared, k=LIBRARY_MAX_K, sources=docs)  # every answered question has one
     except UsageError as err:
         st.warning(str(err))
         return
     if result.low_confidence:
-        closest_questions_ui(searcher, state.query, searcher.closest_questions(state.query, sources=docs), colours, glossary,
-                             key="compare")
+        closest = searcher.closest_questions(prepared, sources=docs)  # the same vector: no second encoding
+        closest_questions_ui(searcher, state.query, closest, colours, glossary, key="compare")
         return
-    view = present.align_compare(result, searcher.questions, k=state.k, names=searcher.speaker_names)
-    terms = present.query_terms(state.query, searcher.prepare(state.query))
-    summary = present.compare_summary(view, searcher.titles if several(searcher) else None)
-    st.caption(f"For “{present.escape(state.query)}”. {present.escape(summary)}")
+    view = views.align_compare(result, searcher.catalog, k=state.k)
+    terms = html.query_terms(state.query, prepared.expanded)
+    summary = views.compare_summary(view, searcher.titles if several(searcher) else None)
+    st.caption(f"For “{html.escape(state.query)}”. {html.escape(summary)}")
     first_both = next(iter(view.both_answered), None)
     for row in view.rows:
-        question = searcher.question(row.source, row.number) or {"source": row.source, "number": row.number,
-                                                                  "question": row.question, "answers": []}
+        question = searcher.catalog.question(row.source, row.number) or QuestionRecord(
+            row.source, searcher.titles.get(row.source, ""), row.number, row.question, ())
         with st.container(border=True):
-            html(present.question_html(row.number, question["question"], glossary)
-                 + (present.doc_html(searcher.titles.get(row.source, row.source)) if several(searcher) else ""))
+            markup(html.question_html(row.number, question.question, glossary)
+                   + (html.doc_html(searcher.titles.get(row.source, row.source)) if several(searcher) else ""))
             for col, entry in zip(st.columns(len(row.entries)), row.entries):
                 with col:
                     compare_entry_ui(entry, terms, glossary, colours)
             if row.both_answered:
-                label = f"{present.escape(present.and_list(e.name for e in row.entries))}: full answers to Q{row.number}"
+                label = f"{html.escape(wording.and_list(e.name for e in row.entries))}: full answers to Q{row.number}"
                 with st.expander(label, expanded=row.key == first_both, icon=":material/view_column:"):
                     marked = [h.text for e in row.entries for h in e.hits]
-                    answers = {a["speaker"]: a["text"] for a in question["answers"]}
                     for col, entry in zip(st.columns(len(row.entries)), row.entries):
                         with col:
-                            text = answers.get(entry.speaker, "")
-                            html(present.answer_block_html(
-                                entry.speaker, present.answer_html(text, marked, terms, glossary), colours,
+                            answer = question.answer_of(entry.speaker)
+                            text = answer.text if answer else ""
+                            markup(html.answer_block_html(
+                                entry.speaker, html.answer_html(text, marked, terms, glossary), colours,
                                 entry.name))
                             item = answer_item(searcher, question, entry.speaker, text)
                             pack_button_ui(item, key=f"add-compare-all-{item.passage_id}", label="Add whole answer")
 
 
-def compare_entry_ui(entry: present.CompareEntry, terms, glossary, colours) -> None:
+def compare_entry_ui(entry: views.CompareEntry, terms, glossary, colours) -> None:
     if not entry.hits:
-        html(f'<div class="ps-meta">{present.speaker_badge(entry.speaker, colours, entry.name)}</div>'
-             + present.note_html(entry.note))
+        markup(html.empty_cell_html(entry.speaker, entry.name, entry.note, colours))
         return
     for hit in entry.hits:
-        html('<div class="ps-card">'
-             f'<div class="ps-meta">{present.speaker_badge(hit.speaker, colours, hit.speaker_name)}'
-             f'{present.relevance_html(hit.relevance)}</div>'
-             f'<div class="ps-passage">{present.highlight(hit.text, terms, glossary)}</div></div>')
+        markup(html.card_html(hit, colours, terms, glossary, show_question=False))
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-compare-{hit.passage_id}")
 
 
-def browse_view_ui(searcher: Searcher, state: present.PageState, glossary, colours) -> None:
-    in_scope = [q for q in searcher.questions if not state.docs or q["source"] in state.docs]
+def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
+    in_scope = [q for q in searcher.questions if not state.docs or q.source in state.docs]
     multi = several(searcher)
-    labels = {(q["source"], q["number"]): (f"{searcher.titles.get(q['source'], q['source'])} · " if multi else "")
-              + present.question_label(q["number"], q["question"], 90) for q in in_scope}
+    labels = {q.key: (f"{searcher.titles.get(q.source, q.source)} · " if multi else "")
+              + wording.question_label(q.number, q.question, 90) for q in in_scope}
     open_now = [key for key in labels if key[1] == state.q]
     st.session_state.w_browse_q = open_now[0] if len(open_now) == 1 else None
-    st.selectbox("Go to a question", [None, *labels], key="w_browse_q", on_change=_browse_pick,
+    st.selectbox("Go to a question", [None, *labels], key="w_browse_q", on_change=_browse_pick, args=(multi,),
                  format_func=lambda key: "All questions" if key is None else labels[key])
-    questions = present.browse_questions(searcher.questions, state.speakers, state.q, state.docs)
+    questions = views.browse_questions(searcher.questions, state.speakers, state.q, state.docs)
     if state.speakers:
         st.caption(f"Showing only {' and '.join(state.speakers)}'s answers ({len(questions)} questions). "
                    "Change this under **Speakers** in the sidebar.")
     if not questions:
         st.info(f"{' and '.join(state.speakers)} did not answer Q{state.q}." if state.q is not None
                 else "No questions match these filters.")
-    for source, group in present.by_document(questions):
+    for source, group in views.by_document(questions):
         if multi:
             document_heading_ui(searcher, source)
         for question in group:
             with st.container(border=True):
-                html(present.question_html(question["number"], question["question"], glossary))
-                for answer in question["answers"]:
+                markup(html.question_html(question.number, question.question, glossary))
+                for answer in question.answers:
                     browse_answer_ui(searcher, question, answer, glossary, colours)
     if state.q is not None:
         st.button("Show all questions", icon=":material/list:", on_click=_show, args=("browse", None))
@@ -418,35 +414,29 @@ def browse_view_ui(searcher: Searcher, state: present.PageState, glossary, colou
 
 def document_heading_ui(searcher: Searcher, source: str) -> None:
     """A document's title, date, event and speakers (names and roles where given) above its questions."""
-    doc = next((d for d in searcher.documents if d["source"] == source), {"source": source})
-    people = [s.get("display") or s["initials"] for s in doc.get("speaker_details", [])] or doc.get("speakers", [])
-    roles = [f"{s.get('display') or s['initials']}, {s['role']}" if s.get("role") else s.get("display") or s["initials"]
-             for s in doc.get("speaker_details", [])] or people
-    bits = [x for x in (doc.get("event", ""), doc.get("date", "")) if x]
-    if roles:
-        bits.append("Speakers: " + "; ".join(roles))
-    html(f'<div class="ps-dochead">{present.escape(doc.get("title") or source)}</div>'
-         + (f'<div class="ps-docmeta">{present.escape(" · ".join(bits))}</div>' if bits else ""))
+    doc = searcher.catalog.document(source)
+    markup(html.document_heading_html(doc.title or source, views.document_details(doc)) if doc
+           else html.document_heading_html(source, ()))
 
 
-def browse_answer_ui(searcher: Searcher, question: dict, answer: dict, glossary, colours) -> None:
-    speaker, number, source = answer["speaker"], question["number"], question["source"]
-    name = name_of(searcher, source, speaker)
-    html(present.answer_block_html(speaker, present.answer_html(answer["text"], (), (), glossary), colours, name))
-    passages = searcher.answer_passages(source, number, speaker)
+def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, glossary, colours) -> None:
+    speaker, number, source = answer.speaker, question.number, question.source
+    name = searcher.catalog.speaker_name(source, speaker)
+    markup(html.answer_block_html(speaker, html.answer_html(answer.text, (), (), glossary), colours, name))
+    passages = searcher.catalog.answer_passages(source, number, speaker)
     title = searcher.titles.get(source, "")
     if len(passages) <= 1:
-        item = answer_item(searcher, question, speaker, answer["text"])
+        item = answer_item(searcher, question, speaker, answer.text)
         pack_button_ui(item, key=f"add-browse-{item.passage_id}")
         return
     in_pack = sum(pack.contains(st.session_state.pack, p.passage_id) for p in passages)
     label = f"Add to pack ({in_pack} of {len(passages)} passages in it)" if in_pack else "Add to pack…"
     with st.popover(label, icon=":material/add:"):
-        whole = pack.PackItem.whole_answer(question, speaker, answer["text"], name)
-        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{present.escape(name)}'s whole answer")
+        whole = pack.PackItem.whole_answer(question, speaker, answer.text, name)
+        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{html.escape(name)}'s whole answer")
         st.caption("Or one passage of it:")
         for p in passages:
-            html(f'<div class="ps-extra">{present.escape(present.short_question(p.text, 160))}</div>')
+            markup(html.small_html(wording.short_question(p.text, 160)))
             pack_button_ui(pack.PackItem.from_passage(p, title, name), key=f"add-browse-{p.passage_id}",
                            label=f"Add passage {p.position}")
 
@@ -472,12 +462,7 @@ def pack_view_ui(colours, glossary) -> None:
                "speaker and source, and ruled space for notes.")
     for n, item in enumerate(items, start=1):
         with st.container(border=True):
-            html('<div class="ps-card">'
-                 f'<div class="ps-meta"><strong>{n}.</strong>'
-                 f'{present.speaker_badge(item.speaker, colours, item.speaker_name)}</div>'
-                 f'<div class="ps-source">{present.highlight(present.question_label(item.question_number, item.question), (), glossary)}</div>'
-                 f'<div class="ps-pack-quote">{present.highlight(item.text, (), glossary)}</div>'
-                 f'<div class="ps-extra">Source: {present.escape(item.source_label)}</div></div>')
+            markup(html.pack_item_html(n, item, colours, glossary))
             with st.container(horizontal=True):
                 if len(items) > 1:
                     pack_reorder_ui(item, n, len(items))
@@ -493,7 +478,7 @@ def pack_reorder_ui(item: pack.PackItem, n: int, count: int) -> None:
               on_click=_move, args=(item.passage_id, 1))
 
 
-def sidebar_ui(searcher: Searcher, state: present.PageState, speakers: dict[str, str]) -> None:
+def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str, str]) -> None:
     ss = st.session_state
     with st.sidebar:
         st.subheader("Filters")
@@ -501,7 +486,7 @@ def sidebar_ui(searcher: Searcher, state: present.PageState, speakers: dict[str,
             st.multiselect("Documents", searcher.sources, key="w_docs", placeholder="All documents",
                            format_func=lambda s: searcher.titles.get(s, s),
                            help="Search, Compare and Browse only these documents. None chosen means all of them.")
-        st.slider("Number of results", 1, present.MAX_K, key="w_k",
+        st.slider("Number of results", 1, PAGE_MAX_K, key="w_k",
                   help="Cards in Search; matched questions in Compare.")
         speaker_filter_ui(speakers)
         st.toggle("One card per question", key="w_grouped",
@@ -513,7 +498,7 @@ def sidebar_ui(searcher: Searcher, state: present.PageState, speakers: dict[str,
                   disabled=state.view == "pack", key="open-pack")
         with st.expander("Share this page", icon=":material/link:"):
             st.caption("The address bar always holds this search; or copy this link:")
-            st.code(present.share_link(getattr(st.context, "url", "") or "", state), language=None,
+            st.code(urlstate.share_link(getattr(st.context, "url", "") or "", state), language=None,
                     wrap_lines=True)
         upload_ui(searcher)
 
@@ -526,9 +511,9 @@ def speaker_choices(searcher: Searcher) -> dict[str, str]:
     """
     ss = st.session_state
     docs = chosen_docs(searcher)
-    options = present.speaker_options(searcher.documents, docs)
-    if set(options) != set(searcher.speakers_of(list(docs) or None)):  # an index without document records
-        options = {s: s for s in searcher.speakers_of(list(docs) or None)}
+    options = views.speaker_options(searcher.documents, docs)
+    if set(options) != set(searcher.catalog.speakers_of(list(docs) or None)):  # an index without document records
+        options = {s: s for s in searcher.catalog.speakers_of(list(docs) or None)}
     chosen = [s for s in (ss.get("w_speakers") or []) if s in options]
     previous = ss.get("speaker_options")
     if previous is not None and previous != list(options) and set(ss.get("w_speakers") or []) >= set(previous):
@@ -540,7 +525,7 @@ def speaker_choices(searcher: Searcher) -> dict[str, str]:
 
 
 def speaker_filter_ui(options: dict[str, str]) -> None:
-    st.pills("Speakers", list(options), selection_mode="multi", key="w_speakers", format_func=lambda s: present.escape(options.get(s, s)),
+    st.pills("Speakers", list(options), selection_mode="multi", key="w_speakers", format_func=lambda s: html.escape(options.get(s, s)),
              help="Search and Browse show only these speakers. None chosen means everyone. Initials are only "
                   "unique within a document: a filter on AC shows every document's AC.")
 
@@ -559,31 +544,30 @@ def upload_ui(searcher: Searcher) -> None:
         st.button("Add to the library", icon=":material/library_add:", type="primary", disabled=not files,
                   on_click=_add_uploads, args=(searcher, key), key="add-files")
         if problem:
-            st.error(present.escape(problem), icon=":material/error:")
+            st.error(html.escape(problem), icon=":material/error:")
         if report is not None:
             add_report_ui(report)
 
 
 def add_report_ui(report: library.AddReport) -> None:
-    records = {d["source"]: d for d in (report.manifest or {}).get("documents", [])}
+    names_of = views.added_speaker_names(report)
     for added in report.added:
-        details = records.get(added.source, {}).get("speaker_details", [])
-        names = [s.get("display") or s["initials"] for s in details] or added.speakers
-        st.success(present.escape(f"Added “{added.title}” ({added.file}): "
-                                  f"{present.plural(added.questions, 'question')}, answered by {present.and_list(names)}."),
+        names = names_of.get(added.source) or added.speakers
+        st.success(html.escape(f"Added “{added.title}” ({added.file}): "
+                                  f"{wording.plural(added.questions, 'question')}, answered by {wording.and_list(names)}."),
                    icon=":material/check_circle:")
     if report.added:
-        st.caption(f"Index rebuilt: {present.plural(report.vectors_embedded, 'passage')} embedded, "
+        st.caption(f"Index rebuilt: {wording.plural(report.vectors_embedded, 'passage')} embedded, "
                    f"{report.vectors_reused} reused.")
     for refused in report.refused:
-        st.error(present.escape(f"Not added: {refused.message}"), icon=":material/block:")
+        st.error(html.escape(f"Not added: {refused.message}"), icon=":material/block:")
     if report.refused and not report.added:
         st.caption("The library is unchanged.")
 
 
 def glossary_ui(glossary: dict, spellings: dict) -> None:
     with st.expander("Glossary: the acronyms the panel uses", icon=":material/dictionary:"):
-        html(present.glossary_html(present.glossary_rows(glossary, spellings)))
+        markup(html.glossary_html(glossaries.glossary_rows(glossary, spellings)))
         st.caption("In the text, acronyms are underlined with dots: hover over one to see what it stands for.")
 
 
@@ -594,7 +578,7 @@ def main() -> None:
     st.html(CSS)
     paths = (str(index_dir()), str(corpus_dir()))
     try:
-        stamp = present.index_stamp(*map(Path, paths))
+        stamp = index_stamp(*map(Path, paths))
         searcher = get_searcher(*paths, stamp)
         glossary, spellings = get_glossary(*paths, stamp)
     except PanelsearchError as err:
@@ -603,13 +587,12 @@ def main() -> None:
         st.info(REBUILD)
         return
     init_state(searcher)
-    st.session_state.sources = list(searcher.sources)  # for callbacks: several documents or one
-    colours = present.speaker_colours(searcher.speakers)
+    colours = html.speaker_colours(searcher.speakers)
 
     st.title("What did the panel say?")
-    st.caption(present.escape(present.library_caption(searcher.documents, len(searcher.questions))))
+    st.caption(html.escape(views.library_caption(searcher.documents, len(searcher.questions))))
     if st.session_state.link_problems:
-        st.warning("Parts of the link were ignored: " + present.escape("; ".join(st.session_state.link_problems))
+        st.warning("Parts of the link were ignored: " + html.escape("; ".join(st.session_state.link_problems))
                    + ".")
         st.session_state.link_problems = []
     speakers = speaker_choices(searcher)
@@ -617,9 +600,8 @@ def main() -> None:
     query_ui(searcher, state)
     sidebar_ui(searcher, state, speakers)
 
-    labels = [present.VIEW_LABELS[v] for v in present.VIEWS]
-    tabs = st.tabs(labels, key="view", on_change="rerun")
-    for tab, view in zip(tabs, present.VIEWS):
+    tabs = st.tabs(list(urlstate.VIEWS.values()), key="view", on_change="rerun")
+    for tab, view in zip(tabs, urlstate.VIEWS):
         if tab.open:
             with tab:
                 if view == "pack":

@@ -232,9 +232,17 @@ def cmd_search(args) -> int:
 def cmd_compare(args) -> int:
     if not args.query.strip():
         raise UsageError("the query is empty: type a question or a few words")
-    result = _searcher(args).compare(args.query, args.k, sources=args.document)
+    from .config import LIBRARY_MAX_K
+    from .views import align_compare
+
+    searcher = _searcher(args)
+    prepared = searcher.prepare_query(args.query)  # encoded once for both rankings below
+    result = searcher.compare(prepared, args.k, sources=args.document)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
+        # The rows the page draws: the k best questions, each speaker's passages on them lined up.
+        every = searcher.compare(prepared, LIBRARY_MAX_K, sources=args.document)
+        rows = align_compare(every, searcher.catalog, k=args.k).rows
+        print(json.dumps({**result.to_json(), "rows": [r.to_json() for r in rows]}, ensure_ascii=False))
         return 0
     print(f"Query: {_shown(result.query)}")
     for speaker, hits in result.speakers.items():
@@ -255,7 +263,7 @@ def cmd_eval(args) -> int:
         return 0
     in_scope = sum(1 for q in queries if q["relevant"])
     print(f"{path.name}: {len(queries)} queries ({in_scope} in scope), units = (question, speaker)")
-    print(f"modes: bm25 alone, dense alone (whole answer, question in front), hybrid (shipped)\n")
+    print("modes: bm25 alone, dense alone (whole answer, question in front), hybrid (shipped)\n")
     print(format_report(results))
     if args.misses:
         for r in results:

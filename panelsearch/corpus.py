@@ -18,11 +18,21 @@ from .models import Document
 SUFFIXES = tuple(FORMATS)  # (".txt", ".md", ".pdf", ".docx")
 
 __all__ = ["SUFFIXES", "content_sha256", "corpus_files", "corpus_fingerprint", "file_sha256", "load_corpus", "load_document",
-           "metadata_path"]
+           "metadata_path", "stream_sha256"]
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The sha256 of a file, read in blocks (an index file can be 1.5 GB)."""
+    with open(path, "rb") as f:
+        return stream_sha256(f)
+
+
+def stream_sha256(f) -> str:
+    """The sha256 of what is left to read in an open binary file."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 22), b""):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def is_document_name(name: str) -> bool:

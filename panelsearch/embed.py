@@ -6,6 +6,7 @@ site-packages; nothing here downloads a model.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 
@@ -100,6 +101,10 @@ def load_embedder(name_or_path: str | None = None):
     """
     if name_or_path and name_or_path.startswith("hash-"):
         return HashEmbedder(int(name_or_path.split("-", 1)[1]))
+    # Nothing may reach for a model hub: users' and CI's machines are offline. Set before the
+    # first import of huggingface_hub, which reads it then.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     model_id, location = resolve_model(name_or_path)
     fast = onnx_encode.OnnxEmbedder.load(model_id, location)
     if fast is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .text import SHOWN_WORD_RE, acronym_key
+
 # Terms the seed uses without spelling out; widely known in NHS quality improvement.
 CURATED = {
     "EBE": "Expert by Experience",
@@ -112,8 +114,29 @@ def find_acronyms(text: str, glossary: dict[str, str]) -> list[str]:
     """The glossary acronyms that occur in ``text``, in order of first appearance."""
     found = []
     for m in re.finditer(r"[A-Za-z][A-Za-z/]{1,7}", text):
-        word = m.group(0).upper()
-        key = word if word in glossary else word[:-1] if word.endswith("S") and word[:-1] in glossary else None
+        key = acronym_key(m.group(0), glossary)
         if key and key not in found:
             found.append(key)
     return found
+
+
+def glossary_rows(glossary: dict[str, str], display: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(acronym as written, expansion) rows for the glossary panel, alphabetical.
+
+    ``display`` maps a key to how the corpus writes it (``RCPSYCH`` -> ``RCPsych``).
+    """
+    display = display or {}
+    return sorted(((display.get(k, k), v) for k, v in glossary.items()), key=lambda r: r[0].upper())
+
+
+def acronym_spellings(texts, glossary: dict[str, str]) -> dict[str, str]:
+    """How the corpus most often writes each acronym (``RCPsych``, ``lxp``), for display."""
+    counts: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for word in SHOWN_WORD_RE.findall(text):
+            key = acronym_key(word, glossary)
+            if key:
+                form = word[:-1] if word.upper() != key and word[-1] in "sS" else word
+                counts.setdefault(key, {}).setdefault(form, 0)
+                counts[key][form] += 1
+    return {k: max(forms, key=lambda f: (forms[f], f.isupper())) for k, forms in counts.items()}

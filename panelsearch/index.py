@@ -1,66 +1,39 @@
-"""Index stage: passages + vectors -> a folder of plain files, and back.
+"""Index stage, writing: parsed documents -> passages + vectors -> an index folder (index_load.py reads it).
 
-index/
-  manifest.json    model, dimension, counts, sha256 of each corpus file, build time, version
-  passages.jsonl   one passage per line, in FAISS row order
-  passages.faiss   FAISS inner-product index over normalised passage vectors (cosine)
-  questions.jsonl  one audience question per line
-  questions.npy    the questions' vectors, same row order
-
-A build writes a temporary sibling folder and swaps it in at the end, so an interrupted
-build leaves the previous index whole. Builds are incremental: a passage or question whose
-embedded text is unchanged, under the same model, takes its vector from the previous index.
-The manifest records, per document, the file and its sha256, its metadata, and how many
-vectors were reused and how many embedded.
+A build writes a temporary sibling folder and swaps it in at the end, so an interrupted build
+leaves the previous index whole; it writes only to a folder that is missing, empty or an index
+of its own. Builds are incremental: a passage or question whose embedded text is unchanged,
+under the same model, takes its vector from the previous index. The manifest records, per
+document, the file and its sha256, its metadata, and how many vectors were reused and embedded.
 """
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from . import __version__, ann
-from .corpus import content_sha256, corpus_fingerprint, load_corpus, metadata_path
-from .errors import CorruptIndexError, IndexMissingError, IndexWriteError, ParseError, StaleIndexError, UnsafeIndexTargetError
+from .corpus import content_sha256, corpus_fingerprint, file_sha256, load_corpus, metadata_path
+from .errors import IndexWriteError, PanelsearchError, ParseError, UnsafeIndexTargetError
+from .index_load import (FILES, FORMAT_VERSION, IndexData, check_fresh, index_stamp, is_fresh, load_index,
+                         moved_aside, process_alive, read_manifest)
 from .locks import folder_lock
-from .models import Document, DocumentRecord, Passage
+from .models import Document, DocumentRecord, Passage, QuestionRecord
 from .passages import document_passages
 
-FORMAT_VERSION = 1
-FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy")
-REBUILD = "rebuild it with: python -m panelsearch build"
-
+__all__ = ["FILES", "IndexData", "build_index", "check_fresh", "check_index_target", "index_stamp", "is_fresh",
+           "load_index", "passage_embed_text", "read_manifest", "write_index"]
 
 def passage_embed_text(p: Passage) -> str:
     """What gets embedded for a passage: its audience question gives the answer context."""
     return f"{p.question}\n{p.text}"
-
-
-@dataclass
-class IndexData:
-    """Everything a Searcher needs, as loaded from an index folder."""
-
-    manifest: dict
-    passages: list[Passage]
-    index: faiss.Index
-    questions: list[dict]
-    question_vectors: np.ndarray
-
-
-def make_faiss(vectors: np.ndarray) -> faiss.Index:
-    """The one place a FAISS index is made from (n, dim) normalised vectors: exact up to
-    ann.EXACT_UP_TO rows, HNSW with exact re-scoring above. Both keep the vectors exactly, which
-    incremental builds read back with ``reconstruct_n``."""
-    return ann.make_faiss(vectors)
 
 
 def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str, np.ndarray], str | None]:
@@ -70,7 +43,7 @@ def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str
     """
     try:
         data = load_index(index_dir)
-    except (IndexMissingError, CorruptIndexError):
+    except PanelsearchError:  # missing, damaged: nothing to reuse
         return {}, None
     if data.manifest.get("model") != model_id or data.manifest.get("dimension") != dim or not data.index.ntotal:
         return {}, None
@@ -81,7 +54,7 @@ def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str
     # Passage texts hold a newline (question, then passage) and question texts never do: no clashes,
     # and the same text under the same model has the same vector anyway.
     cache = {passage_embed_text(p): v for p, v in zip(data.passages, vectors)}
-    cache.update({q["question"]: v for q, v in zip(data.questions, data.question_vectors)})
+    cache.update({q.question: v for q, v in zip(data.questions, data.question_vectors)})
     return cache, data.manifest.get("built_at")
 
 
@@ -111,12 +84,10 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True)
     fingerprint, docs = _read_corpus(corpus_dir)
     per_doc = [document_passages(doc) for doc in docs]
     passages = [p for ps in per_doc for p in ps]
-    questions = [{"source": d.source, "title": d.title, "number": q.number, "question": q.text,
-                  "answers": [{"speaker": a.speaker, "text": a.text} for a in q.answers]}
-                 for d in docs for q in d.questions]
+    questions = [QuestionRecord.of(d, q) for d in docs for q in d.questions]
     cache, reused_from = previous_vectors(index_dir, embedder.model_id, int(embedder.dim)) if reuse else ({}, None)
     passage_vectors, passage_reused = embed_reusing(embedder, [passage_embed_text(p) for p in passages], cache)
-    question_vectors, question_reused = embed_reusing(embedder, [q["question"] for q in questions], cache)
+    question_vectors, question_reused = embed_reusing(embedder, [q.question for q in questions], cache)
     records, row = [], 0
     for doc, ps in zip(docs, per_doc):
         reused = int(passage_reused[row:row + len(ps)].sum())
@@ -193,13 +164,12 @@ def document_record(doc: Document, fingerprint: dict[str, str], passages: int, r
         source=doc.source, title=doc.title, file=path.name, format=doc.format, sha256=fingerprint.get(path.name, ""),
         content_sha256=content_sha256(doc), metadata_file=meta if meta in fingerprint else None,
         date=doc.date, event=doc.event, speakers=doc.speakers,
-        speaker_details=[{"initials": s.initials, "name": s.name, "role": s.role, "display": s.display}
-                         for s in doc.speaker_info()],
+        speaker_details=doc.speaker_info(),
         questions=len(doc.questions), passages=passages, vectors_reused=reused, vectors_embedded=passages - reused)
 
 
 def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
-                questions: list[dict], question_vectors: np.ndarray, started: float) -> None:
+                questions: list[QuestionRecord], question_vectors: np.ndarray, started: float) -> None:
     """Write all files into a temporary folder beside index_dir, then swap it in."""
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +192,7 @@ def _why(err: OSError) -> str:
 
 
 def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
-                    questions: list[dict], question_vectors: np.ndarray, started: float) -> None:
+                    questions: list[QuestionRecord], question_vectors: np.ndarray, started: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-{os.getpid()}-", dir=index_dir.parent))
     tmp.chmod(0o755)
     try:
@@ -231,12 +201,12 @@ def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], ve
                 f.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
         with open(tmp / "questions.jsonl", "w", encoding="utf-8") as f:
             for q in questions:
-                f.write(json.dumps(q, ensure_ascii=False) + "\n")
+                f.write(json.dumps(q.to_json(), ensure_ascii=False) + "\n")
         np.save(tmp / "questions.npy", np.ascontiguousarray(question_vectors, dtype=np.float32))
-        faiss.write_index(make_faiss(vectors), str(tmp / "passages.faiss"))
+        faiss.write_index(ann.make_faiss(vectors), str(tmp / "passages.faiss"))
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES if name != "manifest.json"}
-        manifest["sha256"] = {name: _sha256(tmp / name) for name in FILES if name != "manifest.json"}
+        manifest["sha256"] = {name: file_sha256(tmp / name) for name in FILES if name != "manifest.json"}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for name in FILES:
             with open(tmp / name, "rb") as f:
@@ -263,15 +233,6 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _moved_aside(index_dir: Path) -> list[tuple[Path, int | None]]:
-    """Indexes moved aside by builds, with the build's pid (None: an older build's folder)."""
-    found = []
-    for path in index_dir.parent.glob(f".{index_dir.name}.old*"):
-        pid = path.name.removeprefix(f".{index_dir.name}.old").removeprefix("-")
-        found.append((path, int(pid) if pid.isdigit() else None))
-    return found
-
-
 def _remove_abandoned(index_dir: Path) -> None:
     """Delete temporary folders left by builds that were killed (their process is gone)."""
     for tmp in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
@@ -279,19 +240,9 @@ def _remove_abandoned(index_dir: Path) -> None:
         if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
     if index_dir.exists():
-        for old, pid in _moved_aside(index_dir):
+        for old, pid in moved_aside(index_dir):
             if pid is None or not process_alive(pid):
                 shutil.rmtree(old, ignore_errors=True)
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
@@ -302,7 +253,7 @@ def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
     """
     deadline = time.monotonic() + wait_s
     while not index_dir.exists():
-        aside = [(old, pid) for old, pid in _moved_aside(index_dir) if (old / "manifest.json").exists()]
+        aside = [(old, pid) for old, pid in moved_aside(index_dir) if (old / "manifest.json").exists()]
         if any(pid is not None and process_alive(pid) for _, pid in aside):  # this process's own threads too
             if time.monotonic() > deadline:
                 return
@@ -315,185 +266,3 @@ def _recover(index_dir: Path, wait_s: float = 5.0) -> None:
             except OSError:
                 pass  # read-only place, or another reader got there first
         return
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return _stream_sha256(f)
-
-
-def _stream_sha256(f) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: f.read(1 << 22), b""):
-        digest.update(block)
-    return digest.hexdigest()
-
-
-# What loading relies on, and the type it must have: anything else is a damaged or foreign manifest.
-MANIFEST_FIELDS = {"model": str, "dimension": int, "passage_count": int, "question_count": int, "files": dict,
-                   "corpus": dict, "sha256": dict}
-
-
-class _Snapshot:
-    """An index folder opened once. Every file is read through this one handle, so a reader never
-    combines files from two builds, even while a build swaps another folder in under the same name."""
-
-    def __init__(self, index_dir: Path):
-        self.path = index_dir
-        try:
-            self.fd = os.open(index_dir, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build") from None
-
-    def open(self, name: str):
-        return open(name, "rb", opener=lambda n, flags: os.open(n, flags, dir_fd=self.fd))
-
-    def replaced(self) -> bool:
-        """True when the path now names another folder than the one opened (a build swapped it)."""
-        try:
-            now, mine = os.stat(self.path), os.fstat(self.fd)
-        except OSError:
-            return True
-        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-
-def read_manifest(index_dir: Path) -> dict:
-    index_dir = Path(index_dir)
-    _recover(index_dir)
-    snapshot = _Snapshot(index_dir)
-    try:
-        return _read_manifest(snapshot)
-    finally:
-        snapshot.close()
-
-
-def _read_manifest(snapshot: _Snapshot) -> dict:
-    path = snapshot.path / "manifest.json"
-    try:
-        with snapshot.open("manifest.json") as f:
-            manifest = json.loads(f.read().decode("utf-8"))
-    except FileNotFoundError:
-        raise IndexMissingError(f"no index at {snapshot.path}: build it with: python -m panelsearch build") from None
-    except OSError as err:  # a folder in its place, no permission
-        raise CorruptIndexError(f"{path} cannot be read ({err.strerror or err}); {REBUILD}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise CorruptIndexError(f"{path} is damaged ({str(err)[:200]}); {REBUILD}") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptIndexError(f"{path} is from another version of panelsearch; {REBUILD}")
-    wrong = [key for key, kind in MANIFEST_FIELDS.items() if not isinstance(manifest.get(key), kind)]
-    expected = set(FILES) - {"manifest.json"}
-    if not wrong and not (set(manifest["files"]) == set(manifest["sha256"]) == expected):
-        wrong = ["files", "sha256"]  # a manifest that skips a file would skip its checks
-    if wrong or not all(isinstance(v, int) for v in manifest["files"].values()):
-        raise CorruptIndexError(f"{path} is damaged (missing or wrong: {', '.join(wrong) or 'files'}); {REBUILD}")
-    return manifest
-
-
-def check_fresh(manifest: dict, corpus_dir: Path | None = None, model_id: str | None = None) -> None:
-    """Raise StaleIndexError if the corpus files or the model differ from what was built."""
-    if model_id is not None and manifest.get("model") != model_id:
-        raise StaleIndexError(f"index was built with model '{manifest.get('model')}', not '{model_id}'; "
-                              f"{REBUILD} --model {model_id}")
-    corpus_dir = Path(corpus_dir or manifest.get("corpus_dir", ""))
-    if not corpus_dir.is_dir():
-        return  # an index moved away from its corpus can still be searched
-    now = corpus_fingerprint(corpus_dir)
-    built = manifest.get("corpus", {})
-    if now != built:
-        changed = sorted(set(now) ^ set(built) | {n for n in now if n in built and now[n] != built[n]})
-        raise StaleIndexError(f"index is stale: corpus changed since it was built ({', '.join(changed)}); {REBUILD}")
-
-
-def load_index(index_dir: Path, attempts: int = 5) -> IndexData:
-    """Read an index folder, checking that its files are whole and agree with each other.
-
-    The checksums are taken of the very bytes that are parsed. A build that swaps a new index in
-    while this reads makes the read start again on the new one; a damaged index raises
-    CorruptIndexError at once.
-    """
-    index_dir = Path(index_dir)
-    for attempt in range(attempts):
-        _recover(index_dir)
-        snapshot = _Snapshot(index_dir)
-        try:
-            return _load(snapshot)
-        except CorruptIndexError:
-            if attempt + 1 < attempts and snapshot.replaced():
-                continue
-            raise
-        finally:
-            snapshot.close()
-    raise AssertionError("unreachable")
-
-
-def _read_checked(snapshot: _Snapshot, manifest: dict, name: str):
-    """The open file `name`, rewound, after checking its size and checksum against the manifest."""
-    path = snapshot.path / name
-    try:
-        f = snapshot.open(name)
-    except FileNotFoundError:
-        raise CorruptIndexError(f"index file missing: {path}; {REBUILD}") from None
-    except OSError as err:  # a folder in its place, no permission
-        raise CorruptIndexError(f"index file {path} cannot be read ({err.strerror or err}); {REBUILD}") from None
-    size = os.fstat(f.fileno()).st_size
-    if size != manifest["files"][name]:
-        f.close()
-        raise CorruptIndexError(f"index file {path} has {size} bytes, expected {manifest['files'][name]} "
-                                f"(truncated or replaced); {REBUILD}")
-    if _stream_sha256(f) != manifest["sha256"][name]:
-        f.close()
-        raise CorruptIndexError(f"index file {path} does not match its checksum (changed since "
-                                f"the build, or from another build); {REBUILD}")
-    f.seek(0)
-    return f
-
-
-def _is_question_record(q) -> bool:
-    """A record as build_index writes it: what the Searcher reads of it is there, with its type."""
-    return (isinstance(q, dict) and isinstance(q.get("source"), str) and isinstance(q.get("number"), int)
-            and isinstance(q.get("question"), str) and isinstance(q.get("answers"), list)
-            and all(isinstance(a, dict) and isinstance(a.get("speaker"), str) and isinstance(a.get("text"), str)
-                    for a in q["answers"]))
-
-
-def _load(snapshot: _Snapshot) -> IndexData:
-    index_dir = snapshot.path
-    manifest = _read_manifest(snapshot)
-    files = {}
-    try:
-        for name in FILES[1:]:
-            files[name] = _read_checked(snapshot, manifest, name)
-        passages = [Passage(**json.loads(line)) for line in
-                    files["passages.jsonl"].read().decode("utf-8").splitlines() if line]
-        questions = [json.loads(line) for line in files["questions.jsonl"].read().decode("utf-8").splitlines() if line]
-        # .npy only: np.load would open a zip as .npz
-        question_vectors = np.lib.format.read_array(files["questions.npy"], allow_pickle=False)
-        if not all(_is_question_record(q) for q in questions):
-            raise ValueError("questions.jsonl holds records that are not questions")
-        index = ann.set_search_params(faiss.read_index(faiss.PyCallbackIOReader(files["passages.faiss"].read)))
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, RecursionError, json.JSONDecodeError) as err:
-        raise CorruptIndexError(f"index at {index_dir} cannot be read ({(str(err).splitlines() or [type(err).__name__])[0]}); {REBUILD}") from None
-    finally:
-        for f in files.values():
-            f.close()
-    dim = manifest.get("dimension")
-    if index.d != dim or question_vectors.ndim != 2 or question_vectors.shape[1] != dim:
-        raise CorruptIndexError(f"index at {index_dir}: vectors have dimension {index.d}, manifest says {dim}; {REBUILD}")
-    if not (index.ntotal == len(passages) == manifest.get("passage_count")):
-        raise CorruptIndexError(f"index at {index_dir}: {index.ntotal} vectors but {len(passages)} passages "
-                                f"(manifest: {manifest.get('passage_count')}); {REBUILD}")
-    if len(questions) != question_vectors.shape[0]:
-        raise CorruptIndexError(f"index at {index_dir}: {len(questions)} questions but "
-                                f"{question_vectors.shape[0]} question vectors; {REBUILD}")
-    return IndexData(manifest, passages, index, questions, question_vectors)
-
-
-def is_fresh(index_dir: Path, corpus_dir: Path, model_id: str | None = None) -> bool:
-    try:
-        check_fresh(read_manifest(index_dir), corpus_dir, model_id)
-        return True
-    except (IndexMissingError, StaleIndexError, CorruptIndexError):
-        return False

@@ -3,22 +3,15 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 
 import bm25s
 import numpy as np
-import Stemmer
 from rapidfuzz import fuzz, process
 
 from .glossary import find_acronyms
-
-WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-FUNCTION_WORDS = frozenset({"what", "how", "why", "when", "where", "which", "who", "whom", "whose", "do", "does",
-                            "did", "doing", "done", "can", "will", "shall", "must", "get", "gets", "got"})
+from .text import STOPWORDS, WORD_RE, content_tokens, tokens
 TYPO_CUTOFF = 0.75  # how close a corpus word must be to replace an unknown one
 MAX_TYPO_WORD = 40  # longer "words" are not typos of a corpus word: left alone
-STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"hi", "etc", "eg", "ie", "also", "would", "could",
-                                                        "should", "may", "might", "us", "we", "our", "you"}
 
 
 class Lexicon:
@@ -31,24 +24,18 @@ class Lexicon:
 
     def __init__(self, texts: list[str], known_words: frozenset[str] = frozenset()):
         self.known_words = known_words
-        self.stemmer = Stemmer.Stemmer("english")
-        self._function_stems = frozenset(self.stemmer.stemWords(sorted(FUNCTION_WORDS)))
         self.vocabulary = sorted({w for t in texts for w in WORD_RE.findall(t.lower())
                                   if w not in STOPWORDS and len(w) > 2})
         self._vocab_set = set(self.vocabulary)
-        tokens = [self.tokens(t) for t in texts]
-        self.row_tokens = [frozenset(t) for t in tokens]
+        rows = [tokens(t) for t in texts]
+        self.row_tokens = [frozenset(t) for t in rows]
         self.doc_freq: dict[str, int] = {}
         for row in self.row_tokens:
             for token in row:
                 self.doc_freq[token] = self.doc_freq.get(token, 0) + 1
         self.bm25 = bm25s.BM25()
-        self.bm25.index(tokens, show_progress=False)
+        self.bm25.index(rows, show_progress=False)
         self._known = set(self.bm25.vocab_dict)
-
-    def tokens(self, text: str) -> list[str]:
-        words = [w for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS]
-        return self.stemmer.stemWords(words) or []
 
     def correct(self, query: str) -> str:
         """Replace misspelt words with the closest word the corpus uses ('experiance' -> 'experience').
@@ -89,20 +76,20 @@ class Lexicon:
         anywhere in the corpus, and in passage ``row``. Words the corpus never uses weigh most."""
         # Numbers and question words say nothing about the topic: "1' OR '1'='1" or "how do we do it"
         # must not count as covered just because the corpus has digits and "how".
-        tokens = [t for t in dict.fromkeys(self.tokens(query)) if not t.isdigit() and t not in self._function_stems]
-        total = sum(self.idf(t) for t in tokens)
+        words = list(dict.fromkeys(content_tokens(query)))
+        total = sum(self.idf(t) for t in words)
         if not total:
             return 0.0, 0.0
-        anywhere = sum(self.idf(t) for t in tokens if t in self.doc_freq) / total
-        in_row = sum(self.idf(t) for t in tokens if t in self.row_tokens[row]) / total
+        anywhere = sum(self.idf(t) for t in words if t in self.doc_freq) / total
+        in_row = sum(self.idf(t) for t in words if t in self.row_tokens[row]) / total
         return anywhere, in_row
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for the query (zeros when no query word is in the corpus)."""
-        tokens = [t for t in self.tokens(query) if t in self._known]
-        if not tokens:
+        known = [t for t in tokens(query) if t in self._known]
+        if not known:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
 def expand_acronyms(query: str, glossary: dict[str, str]) -> str:

@@ -35,6 +35,16 @@ class Speaker:
     def display(self) -> str:
         return self.name or self.initials
 
+    def to_json(self) -> dict:
+        return {"initials": self.initials, "name": self.name, "role": self.role, "display": self.display}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Speaker":
+        return cls(data["initials"], data.get("name", ""), data.get("role", ""))
+
+
+SpeakerInfo = Speaker  # the name the manifest's readers know it by
+
 
 @dataclass(frozen=True)
 class Document:
@@ -46,6 +56,8 @@ class Document:
     event: str = ""
     people: tuple[Speaker, ...] = ()  # names and roles given for some speakers; see speaker_info()
     format: str = ""  # "text", "markdown", "pdf" or "docx"
+    # What the reader suspects it misread ("line 12: '4 How...' looks like question 4, but ..."); not content.
+    warnings: tuple[str, ...] = ()
 
     @property
     def speakers(self) -> list[str]:
@@ -76,7 +88,14 @@ class Document:
                 }
                 for q in self.questions
             ],
+            "warnings": list(self.warnings),
         }
+
+
+def passage_id(source: str, number: int, speaker: str, part: int | str) -> str:
+    """``<document>:q<NN>:<speaker>:<part>``: the one format of passage ids (part: a position,
+    or "all" for a whole answer)."""
+    return f"{source}:q{number:02d}:{speaker}:{part}"
 
 
 @dataclass(frozen=True)
@@ -173,11 +192,79 @@ class DocumentRecord:
     date: str
     event: str
     speakers: list[str]  # initials, unique only within this document
-    speaker_details: list[dict]  # [{"initials", "name", "role", "display"}]; display is the name, else the initials
+    speaker_details: list[Speaker]  # in the manifest: {"initials", "name", "role", "display"}
     questions: int
     passages: int
     vectors_reused: int  # passage vectors taken from the previous index (same text, same model)
     vectors_embedded: int  # passage vectors computed by this build
 
     def to_json(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["speaker_details"] = [s.to_json() for s in self.speaker_details]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DocumentRecord":
+        """The record as the manifest stores it; raises ValueError if it is not one."""
+        try:
+            fields = {name: data[name] for name in cls.__dataclass_fields__ if name != "speaker_details"}
+            details = [Speaker.from_json(s) for s in data["speaker_details"]]
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"a document record lacks {err}") from None
+        return cls(**fields, speaker_details=details)
+
+    def speaker(self, initials: str) -> Speaker:
+        """The document's speaker with these initials (a bare one if the record names none)."""
+        return next((s for s in self.speaker_details if s.initials == initials), Speaker(initials))
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One speaker's whole answer to an audience question, as the index stores it."""
+
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """An audience question of one document with every speaker's whole answer (``questions.jsonl``)."""
+
+    source: str
+    title: str
+    number: int
+    question: str
+    answers: tuple[AnswerRecord, ...]
+
+    @property
+    def speakers(self) -> list[str]:
+        """Who answered, in the order they spoke."""
+        return list(dict.fromkeys(a.speaker for a in self.answers))
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.source, self.number
+
+    def answer_of(self, speaker: str) -> AnswerRecord | None:
+        return next((a for a in self.answers if a.speaker == speaker), None)
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "title": self.title, "number": self.number, "question": self.question,
+                "answers": [asdict(a) for a in self.answers]}
+
+    @classmethod
+    def from_json(cls, data) -> "QuestionRecord":
+        """A record as build_index writes it; raises ValueError for anything else."""
+        ok = (isinstance(data, dict) and isinstance(data.get("source"), str) and isinstance(data.get("number"), int)
+              and isinstance(data.get("question"), str) and isinstance(data.get("title", ""), str)
+              and isinstance(data.get("answers"), list)
+              and all(isinstance(a, dict) and isinstance(a.get("speaker"), str) and isinstance(a.get("text"), str)
+                      for a in data["answers"]))
+        if not ok:
+            raise ValueError("questions.jsonl holds records that are not questions")
+        return cls(data["source"], data.get("title", ""), data["number"], data["question"],
+                   tuple(AnswerRecord(a["speaker"], a["text"]) for a in data["answers"]))
+
+    @classmethod
+    def of(cls, doc: "Document", q: Question) -> "QuestionRecord":
+        return cls(doc.source, doc.title, q.number, q.text, tuple(AnswerRecord(a.speaker, a.text) for a in q.answers))

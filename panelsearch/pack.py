@@ -14,6 +14,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from .models import QuestionRecord, passage_id
+
 DEFAULT_TITLE = "Discussion pack"
 SUBJECT = "Passages from panel Q&A documents"
 NOTE_LINES = 4
@@ -58,11 +60,11 @@ class PackItem:
                    speaker_name=_name(speaker_name, passage.speaker))
 
     @classmethod
-    def whole_answer(cls, question: dict, speaker: str, text: str, speaker_name: str = "") -> "PackItem":
-        """A speaker's whole answer to a question (``Searcher.questions`` shape), as one item."""
-        return cls(passage_id=f"{question['source']}:q{question['number']:02d}:{speaker}:all",
-                   source=question["source"], question_number=question["number"],
-                   question=question["question"], speaker=speaker, text=text, title=question.get("title", ""),
+    def whole_answer(cls, question: QuestionRecord, speaker: str, text: str, speaker_name: str = "") -> "PackItem":
+        """A speaker's whole answer to a question, as one item."""
+        return cls(passage_id=passage_id(question.source, question.number, speaker, "all"),
+                   source=question.source, question_number=question.number,
+                   question=question.question, speaker=speaker, text=text, title=question.title,
                    speaker_name=_name(speaker_name, speaker))
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .models import Document, Passage
+from .models import Document, Passage, passage_id
 
 MAX_WORDS = 60
 # A sentence ends at . ! or ? followed by space and something that starts a sentence.
@@ -77,12 +77,11 @@ def document_passages(doc: Document, max_words: int = MAX_WORDS) -> list[Passage
         for answer in q.answers:
             by_speaker.setdefault(answer.speaker, []).append(answer.text)
         for speaker, texts in by_speaker.items():
-            base = f"{doc.source}:q{q.number:02d}:{speaker}"
             chunks = [c for text in texts for c in chunk_sentences(split_sentences(text), max_words)]
             for position, chunk in enumerate(chunks, start=1):
-                passages.append(Passage(f"{base}:{position}", doc.source, q.number, q.text,
+                passages.append(Passage(passage_id(doc.source, q.number, speaker, position), doc.source, q.number, q.text,
                                         speaker, chunk, position, "chunk"))
             if len(chunks) > 1:
-                passages.append(Passage(f"{base}:all", doc.source, q.number, q.text,
+                passages.append(Passage(passage_id(doc.source, q.number, speaker, "all"), doc.source, q.number, q.text,
                                         speaker, " ".join(texts), 0, "answer"))
     return passages

@@ -1,29 +1,35 @@
 """Search stage: a query -> ranked, speaker-attributed passages from a loaded index.
 
-The shipped pipeline ("hybrid") scores every focused passage by four channels and adds them:
+A query is prepared once (``Searcher.prepare_query``): checked, cut to what the model reads, its
+typos repaired and acronyms expanded, encoded, and scored by every channel for every focused
+passage:
 - dense: the query against the passage (embedded with its audience question in front);
 - answer: the query against the speaker's whole answer, so a passage shares its answer's context;
-- question: the query against the audience question alone;
-- bm25: word overlap, after repairing typos against the corpus vocabulary and expanding acronyms.
-"dense" and "bm25" alone are kept for the evaluation's side-by-side comparison.
+- question: the query against the audience question alone (weight 0: measured not to help);
+- bm25: word overlap with the repaired, expanded query.
+Search, compare (one mask per speaker over the same scores), the confidence judgement and the
+closest questions all read that one preparation. The "dense" and "bm25" modes rank by one
+channel alone, for the evaluation's side-by-side comparison.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import ann
-from .config import DEFAULT_K, MAX_K
+from .catalog import Catalog
+from .config import DEFAULT_K, LIBRARY_MAX_K, QUERY_MAX_CHARS
 from .embed import load_embedder
 from .errors import CorruptIndexError, PanelsearchError, StaleIndexError, UsageError
 from .glossary import build_glossary
-from .index import IndexData, check_fresh, load_index
+from .index_load import IndexData, check_fresh, load_index
 from .lexical import Lexicon, expand_acronyms
 from .models import CompareResult, Hit, Passage, QuestionMatch, SearchResult
 
 MODES = ("hybrid", "dense", "bm25")
+MAX_QUERY_CHARS = QUERY_MAX_CHARS  # the name the query tests know it by
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,54 @@ LOW_CONFIDENCE_BELOW = 0.51
 # Past ann.EXACT_UP_TO only FAISS's best rows (and their answers) are scored; at most
 # efSearch / k_factor of them, or the graph search widens (docs/scaling.md).
 CANDIDATES = 500
-MAX_QUERY_CHARS = 1000  # about what the model reads (256 word pieces); the rest is cut, with a notice
+# The "dense" baseline ranks whole answers (question in front); among a speaker's passages, which
+# all share that score, the passage's own similarity decides, at a weight too small to reorder answers.
+DENSE_TIE_BREAK = 1e-3
+
+
+class Rows:
+    """Row bookkeeping: which index rows are focused passages ("chunks"), and for each chunk the row
+    of its speaker's whole answer, of its audience question, its speaker and its document."""
+
+    def __init__(self, passages: list[Passage], question_keys: list[tuple[str, int]]):
+        answer_row: dict[tuple, int] = {}
+        for i, p in enumerate(passages):
+            unit = (p.source, p.question_number, p.speaker)
+            if p.kind == "answer" or unit not in answer_row:
+                answer_row[unit] = i
+        question_row = {key: i for i, key in enumerate(question_keys)}
+        self.answer_of = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in passages],
+                                  dtype=np.int64)
+        self.chunks = np.array([i for i, p in enumerate(passages) if p.kind == "chunk"], dtype=np.int64)
+        chunks = [passages[i] for i in self.chunks]
+        self.chunk_answers = self.answer_of[self.chunks]
+        self.chunk_questions = np.array([question_row.get((p.source, p.question_number), 0) for p in chunks],
+                                        dtype=np.int64)
+        self.chunk_speakers = np.array([p.speaker for p in chunks], dtype=object)
+        self.chunk_sources = np.array([p.source for p in chunks], dtype=object)
+
+    def mask(self, speakers=None, sources=None) -> np.ndarray:
+        """Which chunks the filters keep (every chunk without filters)."""
+        keep = np.ones(len(self.chunks), dtype=bool)
+        if speakers:
+            keep &= np.isin(self.chunk_speakers, speakers)
+        if sources:
+            keep &= np.isin(self.chunk_sources, sources)
+        return keep
+
+
+@dataclass
+class PreparedQuery:
+    """A query read once: what was asked, what the channels see, its vector and every channel's
+    score for every chunk."""
+
+    text: str  # as asked, white space collapsed, cut to what the model reads
+    corrected: str  # typos repaired against the corpus vocabulary
+    expanded: str  # ... and acronyms expanded: what the model and BM25 see
+    vector: np.ndarray
+    channels: dict[str, np.ndarray]
+    notice: str = ""  # why the query was cut, if it was
+    _scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 class Searcher:
@@ -53,45 +106,36 @@ class Searcher:
         self.data = data
         self.manifest = data.manifest
         self.embedder = embedder
-        self.passages: list[Passage] = data.passages
-        self.questions: list[dict] = data.questions
-        self.documents: list[dict] = self.manifest.get("documents", [])
-        self.titles = {d["source"]: d["title"] for d in self.documents}
-        self.sources = [d["source"] for d in self.documents] or sorted({p.source for p in self.passages})
-        self.speakers = sorted({p.speaker for p in self.passages})
-        # Initials are unique only within a document: display names are looked up per (source, initials).
-        self.speaker_names = {(d["source"], s["initials"]): s.get("display") or s["initials"]
-                              for d in self.documents for s in d.get("speaker_details", [])}
+        self.catalog = Catalog.of(data)
+        self.passages = self.catalog.passages
+        self.questions = self.catalog.questions
+        self.documents = self.catalog.documents
+        self.sources = self.catalog.sources
+        self.speakers = self.catalog.speakers
+        self.titles = self.catalog.titles
         try:  # a read-only view of the index's own vectors: no second copy (1.5 GB at 1M passages)
             self.vectors = ann.stored_vectors(data.index)
         except TypeError:  # an index kind that keeps no plain vectors
             self.vectors = data.index.reconstruct_n(0, data.index.ntotal)
-
-        # Row bookkeeping: each chunk row knows its unit's whole-answer row and its question row.
-        q_row = {(q["source"], q["number"]): i for i, q in enumerate(self.questions)}
-        answer_row: dict[tuple, int] = {}
-        for i, p in enumerate(self.passages):
-            unit = (p.source, p.question_number, p.speaker)
-            if p.kind == "answer" or unit not in answer_row:
-                answer_row[unit] = i
         self.exact = ann.is_exact(data.index)
-        self.answer_row_of = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in self.passages],
-                                      dtype=np.int64)
-        self.chunk_rows = np.array([i for i, p in enumerate(self.passages) if p.kind == "chunk"], dtype=np.int64)
-        chunks = [self.passages[i] for i in self.chunk_rows]
-        self.chunk_answer_rows = np.array([answer_row[(p.source, p.question_number, p.speaker)] for p in chunks],
-                                          dtype=np.int64)
-        self.chunk_question_rows = np.array([q_row.get((p.source, p.question_number), 0) for p in chunks],
-                                            dtype=np.int64)
-        self.chunk_speakers = np.array([p.speaker for p in chunks], dtype=object)
-        self.chunk_sources = np.array([p.source for p in chunks], dtype=object)
-        corpus_texts = [q["question"] for q in self.questions] + [p.text for p in chunks]
-        self.glossary = build_glossary(corpus_texts, only_present=False)
+        self.rows = Rows(self.passages, [q.key for q in self.questions])
+        chunks = [self.passages[i] for i in self.rows.chunks]
+        self.glossary = build_glossary([q.question for q in self.questions] + [p.text for p in chunks],
+                                       only_present=False)
         self.lexicon = Lexicon([f"{p.question} {p.text}" for p in chunks], embedder.known_words())
 
     @classmethod
     def load(cls, index_dir: Path, embedder=None, corpus_dir: Path | None = None, check_stale: bool = True) -> "Searcher":
-        """Load an index (checking it is whole and fresh) and the model it was built with."""
+        """Load an index (checking it is whole and fresh) and the model it was built with.
+
+        Args:
+            index_dir: the index folder.
+            embedder: a loaded model; by default the one the index was built with is loaded.
+            corpus_dir: the corpus to check freshness against (by default the one the index names).
+            check_stale: refuse an index older than its corpus.
+        Returns:
+            A Searcher. Raises IndexMissingError, CorruptIndexError or StaleIndexError.
+        """
         data = load_index(index_dir)
         if check_stale:
             check_fresh(data.manifest, corpus_dir)
@@ -107,65 +151,65 @@ class Searcher:
                                     f"rebuild it with: python -m panelsearch build --model {embedder.model_id}")
         return cls(data, embedder)
 
-    # -- validation -------------------------------------------------------------------------
-    def _check_sources(self, sources) -> list[str] | None:
-        if not sources:
-            return None
-        sources = list(dict.fromkeys(sources))
-        unknown = [s for s in sources if s not in self.sources]
-        if unknown:
-            raise UsageError(f"unknown document {', '.join(unknown)}: this library has {', '.join(self.sources)}")
-        return sources
+    # -- one preparation per query ------------------------------------------------------------
+    def prepare_query(self, text: str) -> PreparedQuery:
+        """Check, cut, repair, encode and score a query once.
 
-    def _check(self, query: str, k: int, speakers) -> tuple[str, list[str] | None]:
-        if not isinstance(query, str) or not query.strip():
+        Args:
+            text: the query as typed.
+        Returns:
+            A PreparedQuery for ``query``, ``compare``, ``closest_questions`` and ``search_by_vector``.
+            Raises UsageError for an empty query or one that is not text.
+        """
+        if not isinstance(text, str) or not text.strip():
             raise UsageError("the query is empty: type a question or a few words")
         try:
-            query.encode("utf-8")
+            text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: undecodable bytes from argv or a terminal
             raise UsageError("the query is not valid text (bytes that are not UTF-8): type it again") from None
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise UsageError(f"k must be a whole number of at least 1, not {k!r}")
-        if speakers:
-            speakers = list(dict.fromkeys(speakers))
-            unknown = [s for s in speakers if s not in self.speakers]
-            if unknown:
-                raise UsageError(f"unknown speaker {', '.join(unknown)}: this corpus has {', '.join(self.speakers)}")
-        return " ".join(query.split()), speakers or None
+        text, notice = self._truncate(" ".join(text.split()))
+        corrected = self.lexicon.correct(text)
+        expanded = expand_acronyms(corrected, self.glossary)
+        vector = self.embedder.encode([expanded])[0]
+        return PreparedQuery(text, corrected, expanded, vector, self.channels(vector, expanded), notice)
 
-    # -- scoring ----------------------------------------------------------------------------
-    def prepare(self, query: str) -> str:
-        """The query as the channels see it: typos repaired, acronyms expanded."""
-        return expand_acronyms(self.lexicon.correct(query), self.glossary)
+    def _truncate(self, text: str) -> tuple[str, str]:
+        """Cut a very long query to what the model reads, saying so."""
+        if len(text) > QUERY_MAX_CHARS:
+            cut = text[:QUERY_MAX_CHARS].rsplit(" ", 1)[0] or text[:QUERY_MAX_CHARS]
+            return cut, f"Your query was {len(text):,} characters long; only its first {len(cut):,} were searched."
+        if self.embedder.token_count(text) > self.embedder.max_tokens:
+            return text, f"Your query is longer than the {self.embedder.max_tokens} word pieces the model reads; the rest was ignored."
+        return text, ""
 
-    def channels(self, query: str) -> dict[str, np.ndarray]:
-        """Each channel's score for every chunk row, in chunk-row order."""
-        text = self.prepare(query)
-        qv = self.embedder.encode([text])[0]
-        passage_sims = self.passage_similarities(qv)
-        question_sims = self.data.question_vectors @ qv if len(self.questions) else np.zeros(0, np.float32)
-        return {
-            "dense": passage_sims[self.chunk_rows],
-            "answer": passage_sims[self.chunk_answer_rows],
-            "question": question_sims[self.chunk_question_rows],
-            "bm25": self.lexicon.scores(text),
-        }
+    def channels(self, vector: np.ndarray, lexical_text: str = "", weights: Weights = WEIGHTS) -> dict[str, np.ndarray]:
+        """Each channel's score for every chunk row, in chunk-row order. The question channel is
+        computed only when it weighs something; BM25 only with text to match."""
+        sims = self.passage_similarities(vector)
+        n = len(self.rows.chunks)
+        out = {"dense": sims[self.rows.chunks], "answer": sims[self.rows.chunk_answers],
+               "bm25": self.lexicon.scores(lexical_text) if lexical_text else np.zeros(n, np.float32),
+               "question": np.zeros(n, np.float32)}
+        if weights.question and len(self.questions):
+            out["question"] = (self.data.question_vectors @ vector)[self.rows.chunk_questions]
+        return out
 
-    def passage_similarities(self, qv: np.ndarray) -> np.ndarray:
+    def passage_similarities(self, vector: np.ndarray) -> np.ndarray:
         """Cosine of the query with every passage row. A large library (approximate index) scores
         only the rows FAISS finds best, plus their whole answers; the rest get -1."""
         if self.exact:
-            return self.vectors @ qv
+            return self.vectors @ vector
         sims = np.full(len(self.passages), -1.0, dtype=np.float32)
-        _, ids = self.data.index.search(qv[None, :].astype(np.float32), min(CANDIDATES, len(self.passages)))
+        _, ids = self.data.index.search(vector[None, :].astype(np.float32), min(CANDIDATES, len(self.passages)))
         rows = ids[0][ids[0] >= 0]
-        rows = np.union1d(rows, self.answer_row_of[rows])
-        sims[rows] = self.vectors[rows] @ qv
+        rows = np.union1d(rows, self.rows.answer_of[rows])
+        sims[rows] = self.vectors[rows] @ vector
         return sims
 
     def score(self, channels: dict[str, np.ndarray], mode: str = "hybrid", weights: Weights = WEIGHTS) -> np.ndarray:
+        """One score per chunk: the weighted sum of the channels ("hybrid"), or one channel alone."""
         if mode == "dense":
-            return channels["answer"] + 1e-3 * channels["dense"]  # whole answer, question in front
+            return channels["answer"] + DENSE_TIE_BREAK * channels["dense"]
         bm25 = channels["bm25"]
         if mode == "bm25":
             return bm25
@@ -174,98 +218,122 @@ class Searcher:
         return (weights.dense * channels["dense"] + weights.answer * channels["answer"]
                 + weights.question * channels["question"] + weights.bm25 * lexical)
 
-    def query(self, query: str, k: int = DEFAULT_K, speakers=None, mode: str = "hybrid",
+    def _scores(self, prepared: PreparedQuery, mode: str) -> np.ndarray:
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+        if mode not in prepared._scores:
+            prepared._scores[mode] = self.score(prepared.channels, mode)
+        return prepared._scores[mode]
+
+    # -- ranking ---------------------------------------------------------------------------------
+    def _check_speakers(self, speakers) -> list[str] | None:
+        if not speakers:
+            return None
+        speakers = list(dict.fromkeys(speakers))
+        unknown = [s for s in speakers if s not in self.speakers]
+        if unknown:
+            raise UsageError(f"unknown speaker {', '.join(unknown)}: this corpus has {', '.join(self.speakers)}")
+        return speakers
+
+    @staticmethod
+    def _check_k(k) -> None:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise UsageError(f"k must be a whole number of at least 1, not {k!r}")
+
+    def _rank(self, scores: np.ndarray, keep: np.ndarray, k: int, labelled: bool) -> list[Hit]:
+        candidates = np.flatnonzero(keep)
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][: min(k, LIBRARY_MAX_K)]
+        return [self._hit(rank, int(j), float(scores[j]), labelled) for rank, j in enumerate(order, start=1)]
+
+    def query(self, text: str | PreparedQuery, k: int = DEFAULT_K, speakers=None, mode: str = "hybrid",
               sources=None) -> SearchResult:
         """Search, returning hits and whether nothing in the corpus answers the query well.
 
-        ``speakers`` (initials) and ``sources`` (document names) narrow the hits; with several
-        documents, a speaker filter applies to every document that has those initials.
+        Args:
+            text: the query, or one already prepared with ``prepare_query``.
+            k: how many passages (at most config.LIBRARY_MAX_K).
+            speakers: initials to keep; with several documents, every document's speaker of those initials.
+            mode: "hybrid" (shipped), or "dense" / "bm25" alone for the evaluation.
+            sources: document names to keep.
+        Returns:
+            A SearchResult. Raises UsageError for an empty query, a bad k or an unknown filter.
         """
-        if mode not in MODES:
-            raise UsageError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
-        query, speakers = self._check(query, k, speakers)
-        sources = self._check_sources(sources)
-        query, notice = self._truncate(query)
-        channels = self.channels(query)
-        scores = self.score(channels, mode)
-        keep = np.ones(len(scores), dtype=bool)
-        if speakers:
-            keep &= np.isin(self.chunk_speakers, speakers)
-        if sources:
-            keep &= np.isin(self.chunk_sources, sources)
-        candidates = np.flatnonzero(keep)
-        order = candidates[np.argsort(-scores[candidates], kind="stable")][: min(k, MAX_K)]
-        hits = [self._hit(rank, int(j), float(scores[j])) for rank, j in enumerate(order, start=1)]
-        low = self.evidence(query, channels, scores) < LOW_CONFIDENCE_BELOW
-        return SearchResult(query=query, low_confidence=low, hits=hits, notice=notice,
-                            closest_questions=self.closest_questions(query, sources=sources) if low else [])
+        self._check_k(k)
+        speakers = self._check_speakers(speakers)
+        sources = self.catalog.check_sources(sources)
+        prepared = text if isinstance(text, PreparedQuery) else self.prepare_query(text)
+        scores = self._scores(prepared, mode)
+        hits = self._rank(scores, self.rows.mask(speakers, sources), k, labelled=mode == "hybrid")
+        low = self.evidence(prepared, scores) < LOW_CONFIDENCE_BELOW
+        return SearchResult(query=prepared.text, low_confidence=low, hits=hits, notice=prepared.notice,
+                            closest_questions=self.closest_questions(prepared, sources=sources) if low else [])
 
-    def _truncate(self, query: str) -> tuple[str, str]:
-        """Cut a very long query to what the model reads, saying so."""
-        if len(query) > MAX_QUERY_CHARS:
-            cut = query[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or query[:MAX_QUERY_CHARS]
-            return cut, f"Your query was {len(query):,} characters long; only its first {len(cut):,} were searched."
-        if self.embedder.token_count(query) > self.embedder.max_tokens:
-            return query, f"Your query is longer than the {self.embedder.max_tokens} word pieces the model reads; the rest was ignored."
-        return query, ""
+    def search(self, text: str, k: int = DEFAULT_K, speakers=None, sources=None) -> list[Hit]:
+        """The hits of ``query`` alone."""
+        return self.query(text, k, speakers, sources=sources).hits
 
-    def evidence(self, query: str, channels: dict[str, np.ndarray], scores: np.ndarray) -> float:
+    def search_by_vector(self, vector: np.ndarray, k: int = DEFAULT_K, speakers=None, sources=None) -> list[Hit]:
+        """Hits for a query vector already in hand (normalised, the index's dimension): the dense and
+        answer channels alone, since there are no words for BM25.
+
+        Args:
+            vector: shape (dimension,).
+            k, speakers, sources: as for ``query``.
+        Returns:
+            The ranked hits.
+        """
+        self._check_k(k)
+        vector = np.asarray(vector, dtype=np.float32)
+        if vector.shape != (int(self.embedder.dim),):
+            raise UsageError(f"the vector has shape {vector.shape}, expected ({self.embedder.dim},)")
+        scores = self.score(self.channels(vector))
+        return self._rank(scores, self.rows.mask(self._check_speakers(speakers), self.catalog.check_sources(sources)),
+                          k, labelled=True)
+
+    def evidence(self, prepared: PreparedQuery, scores: np.ndarray) -> float:
         """How well the corpus answers the query at all, whatever the filters (see LOW_CONFIDENCE_BELOW)."""
         if not len(scores):
             return 0.0
-        anywhere, in_top = self.lexicon.coverage(self.lexicon.correct(query), int(np.argmax(scores)))
-        return float(channels["dense"].max()) + COVERAGE_WEIGHT * (anywhere + in_top)
+        anywhere, in_top = self.lexicon.coverage(prepared.corrected, int(np.argmax(scores)))
+        return float(prepared.channels["dense"].max()) + COVERAGE_WEIGHT * (anywhere + in_top)
 
-    def search(self, query: str, k: int = DEFAULT_K, speakers=None, sources=None) -> list[Hit]:
-        return self.query(query, k, speakers, sources=sources).hits
-
-    def speakers_of(self, sources=None) -> list[str]:
-        """The speakers' initials in the given documents (all documents by default)."""
-        sources = self._check_sources(sources)
-        return sorted({p.speaker for p in self.passages if not sources or p.source in sources})
-
-    def compare(self, query: str, k: int = 3, sources=None) -> CompareResult:
-        """Each speaker's best passages for the same query, side by side."""
-        result = self.query(query, k, sources=sources)
-        by_speaker = {s: self.query(query, k, [s], sources=sources).hits for s in self.speakers_of(sources)}
+    def compare(self, text: str | PreparedQuery, k: int = 3, sources=None) -> CompareResult:
+        """Each speaker's best passages for the same query, side by side: one preparation, one
+        scoring, a mask per speaker."""
+        self._check_k(k)
+        sources = self.catalog.check_sources(sources)
+        prepared = text if isinstance(text, PreparedQuery) else self.prepare_query(text)
+        result = self.query(prepared, k, sources=sources)
+        scores = self._scores(prepared, "hybrid")
+        by_speaker = {s: self._rank(scores, self.rows.mask([s], sources), k, labelled=True)
+                      for s in self.catalog.speakers_of(sources)}
         return CompareResult(query=result.query, speakers=by_speaker, low_confidence=result.low_confidence,
                              hits=result.hits)
 
-    def answer_passages(self, source: str, number: int, speaker: str) -> list[Passage]:
-        """The focused passages of one speaker's answer to one question, in reading order."""
-        return [p for p in self.passages if p.kind == "chunk" and p.source == source
-                and p.question_number == number and p.speaker == speaker]
-
-    def closest_questions(self, query: str, n: int = 3, sources=None) -> list[QuestionMatch]:
+    def closest_questions(self, query: str | PreparedQuery, n: int = 3, sources=None) -> list[QuestionMatch]:
         """The audience questions nearest the query, for when the panel did not answer it."""
-        sources = self._check_sources(sources)
+        sources = self.catalog.check_sources(sources)
         if not self.questions:
             return []
-        sims = self.data.question_vectors @ self.embedder.encode([self.prepare(query)])[0]
-        rows = [i for i in np.argsort(-sims, kind="stable") if not sources or self.questions[i]["source"] in sources]
-        out = []
-        for i in rows[:n]:
-            q = self.questions[int(i)]
-            out.append(QuestionMatch(source=q["source"], title=q.get("title", ""), number=q["number"],
-                                     question=q["question"], score=round(float(sims[i]), 4),
-                                     speakers=list(dict.fromkeys(a["speaker"] for a in q.get("answers", [])))))
-        return out
+        prepared = query if isinstance(query, PreparedQuery) else self.prepare_query(query)
+        sims = self.data.question_vectors @ prepared.vector
+        rows = [i for i in np.argsort(-sims, kind="stable") if not sources or self.questions[i].source in sources]
+        return [QuestionMatch(source=q.source, title=q.title, number=q.number, question=q.question,
+                              score=round(float(sims[i]), 4), speakers=q.speakers)
+                for i in rows[:n] for q in [self.questions[int(i)]]]
 
-    def question(self, source: str, number: int) -> dict | None:
-        """One audience question with every speaker's full answer, for browsing."""
-        return next((q for q in self.questions if q["source"] == source and q["number"] == number), None)
-
-    def _hit(self, rank: int, chunk: int, score: float) -> Hit:
-        p = self.passages[self.chunk_rows[chunk]]
+    def _hit(self, rank: int, chunk: int, score: float, labelled: bool) -> Hit:
+        p = self.passages[self.rows.chunks[chunk]]
         return Hit(rank=rank, score=round(score, 4), question_number=p.question_number, question=p.question,
                    speaker=p.speaker, text=p.text, passage_id=p.passage_id, source=p.source,
-                   position=p.position, relevance=relevance_label(score), title=self.titles.get(p.source, ""),
-                   speaker_name=self.speaker_names.get((p.source, p.speaker), p.speaker))
+                   position=p.position, relevance=relevance_label(score) if labelled else "",
+                   title=self.titles.get(p.source, ""), speaker_name=self.catalog.speaker_name(p.source, p.speaker))
 
 
 def relevance_label(score: float) -> str:
-    """A label a person can read for a fused score. Cut-offs from the dev set: half of the passages
-    that answer a query directly score over 0.37, three quarters of unrelated ones under 0.29."""
+    """A label a person can read for a hybrid score (not for a raw BM25 one). Cut-offs from the dev
+    set: half of the passages that answer a query directly score over 0.37, three quarters of
+    unrelated ones under 0.29."""
     if score >= 0.45:
         return "strong match"
     if score >= 0.35:

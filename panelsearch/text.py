@@ -7,7 +7,11 @@ and newline, no U+FFFE or U+FFFF, no lone surrogates, and NFC-normalised.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+
+import bm25s
+import Stemmer
 
 # C0 controls but tab and newline, DEL, C1 controls: a space keeps the words they separated apart.
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -21,3 +25,47 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _DROPPED_RE.sub("", text)
     return unicodedata.normalize("NFC", _CONTROLS_RE.sub(" ", text))
+
+
+# -- words: one tokeniser for BM25, highlighting and acronyms ------------------------------------
+# What BM25 indexes and what the page highlights come from the same function, so a highlighted
+# word is one that matched (the way bm25s keeps one Tokenizer for indexing and querying).
+WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Words as the page shows them: hyphenated and slashed words stay whole ("co-production", "NHSE/I").
+SHOWN_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[/'’-][A-Za-z0-9]+)*")
+STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {"hi", "etc", "eg", "ie", "also", "would", "could",
+                                                        "should", "may", "might", "us", "we", "our", "you"}
+_stemmers = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def stem(words: list[str]) -> list[str]:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer.stemWords(words) or []
+
+
+def tokens(text: str) -> list[str]:
+    """The stemmed words of ``text`` that carry meaning (stop words dropped), as BM25 sees them."""
+    return stem([w for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS])
+
+
+# Words a query uses to ask, not to say what it is about.
+FUNCTION_WORDS = frozenset({"what", "how", "why", "when", "where", "which", "who", "whom", "whose", "do", "does",
+                            "did", "doing", "done", "can", "will", "shall", "must", "get", "gets", "got"})
+_FUNCTION_STEMS = frozenset(Stemmer.Stemmer("english").stemWords(sorted(FUNCTION_WORDS)))
+
+
+def content_tokens(text: str) -> list[str]:
+    """``tokens`` less numbers and question words: what a query is about ("how do we pay" -> pay)."""
+    return [t for t in tokens(text) if not t.isdigit() and t not in _FUNCTION_STEMS]
+
+
+def acronym_key(word: str, glossary) -> str | None:
+    """The glossary entry a word is (``EBEs`` -> ``EBE``, ``lxp`` -> ``LXP``), or None."""
+    upper = word.upper()
+    if upper in glossary:
+        return upper
+    if upper.endswith("S") and upper[:-1] in glossary:
+        return upper[:-1]
+    return None

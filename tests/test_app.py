@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from panelsearch.errors import UsageError
-from panelsearch.present import escape
+from panelsearch.html import escape
 from tests.conftest import ROOT, seed_plus
 
 PAY = "How do we pay experts by experience?"

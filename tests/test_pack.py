@@ -7,7 +7,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from panelsearch import pack
-from panelsearch.models import Hit
+from panelsearch.models import Hit, QuestionRecord
 
 DAY = date(2026, 11, 26)
 Q9 = "Are Experts by Experience team members or 'visitors'? How do you remunerate Experts by Experience?"
@@ -46,7 +46,7 @@ def test_item_from_hit_and_whole_answer():
     hit = Hit(rank=1, score=0.5, question_number=9, question=Q9, speaker="AC", text="t", passage_id="p:9",
               source="s", title="T")
     assert pack.PackItem.from_hit(hit) == pack.PackItem("p:9", "s", 9, Q9, "AC", "t", "T")
-    whole = pack.PackItem.whole_answer({"source": "s", "number": 9, "question": Q9}, "SK", "all of it")
+    whole = pack.PackItem.whole_answer(QuestionRecord("s", "", 9, Q9, ()), "SK", "all of it")
     assert whole.passage_id == "s:q09:SK:all" and whole.text == "all of it"
 
 

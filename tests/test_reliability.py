@@ -22,7 +22,8 @@ import pytest
 from panelsearch.embed import HashEmbedder
 from panelsearch.errors import CorruptIndexError, IndexMissingError, PanelsearchError, StaleIndexError, UsageError
 from panelsearch.evaluate import load_queries
-from panelsearch.index import build_index, is_fresh, make_faiss, read_manifest
+from panelsearch.ann import make_faiss
+from panelsearch.index import build_index, is_fresh, read_manifest
 from panelsearch.search import MODES, Searcher
 from tests.conftest import ROOT, SEED
 

@@ -1,0 +1,249 @@
+"""Every piece of markup the page draws, built from escaped text.
+
+Corpus, metadata and query text go through ``escape`` (HTML-escaped, Markdown-neutral, bare
+addresses no links) before any ``<mark>``, ``<abbr>`` or layout tag is added; the app only
+passes these strings to ``st.markdown(..., unsafe_allow_html=True)``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Mapping
+
+from .models import Hit, QuestionMatch
+from .text import SHOWN_WORD_RE, acronym_key, content_tokens, tokens
+from .wording import question_label, short_question
+
+# Dark enough for white text (contrast >= 4.5:1), distinct for the common kinds of colour blindness.
+PALETTE = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490")
+# Labels from search.relevance_label, weakest to strongest; unknown labels show without dots.
+RELEVANCE_LEVELS = {"weak match": 1, "partial match": 2, "good match": 3, "strong match": 4}
+_URL_RE = re.compile(r"https?://\S+|www\.\S+")
+
+# One pass over every character HTML or Markdown gives meaning to (two passes would re-escape
+# the "#" and "&" of the first pass's entities).
+_ENTITIES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "$": "&#36;", "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;",
+    "~": "&#126;", "\\": "&#92;", ":": "&#58;", "#": "&#35;", "|": "&#124;",
+    "@": "&#64;",
+})
+# Markdown (GFM) makes links of bare addresses: www.x, https://x and a@b.c. It finds them in the
+# text after entities are decoded, so entities alone do not stop it; a word joiner (U+2060, not
+# shown and not read aloud) inside each trigger does.
+_AUTOLINK_TRIGGER_RE = re.compile(r"(?<=www)(?=\.)|(?<=:)(?=//)|(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+# -- escaping and highlighting -------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Text made safe for ``st.markdown(..., unsafe_allow_html=True)``, and for captions and alerts.
+
+    HTML-escaped (so ``<script>`` is shown, not run) and with Markdown's own characters as entities,
+    so corpus text like ``*`` or ``$x$`` or ``:red[...]`` is shown as typed. Newlines become spaces:
+    a blank line would end the HTML block and hand the rest to the Markdown parser. Bare addresses
+    are no links (see _AUTOLINK_TRIGGER_RE).
+    """
+    return _escape(_AUTOLINK_TRIGGER_RE.sub(WORD_JOINER, " ".join(str(text).split())))
+
+
+def _escape(text: str) -> str:
+    return text.translate(_ENTITIES)
+
+
+def query_terms(query: str, prepared: str | None = None) -> frozenset[str]:
+    """The words the query is about, as BM25 matched them (text.content_tokens), for highlighting.
+
+    ``prepared`` is the query as the search saw it (typos repaired), so a misspelt query still
+    highlights the corrected word; a glossary expansion appended in brackets is dropped, since
+    "QI" should not light up every "improvement".
+    """
+    texts = [query]
+    if prepared:
+        if not query.rstrip().endswith(")"):
+            prepared = re.sub(r"\s*\([^()]*\)\s*$", "", prepared)
+        texts.append(prepared)
+    return frozenset(t for text in texts for t in content_tokens(text))
+
+
+def highlight(text: str, terms: Iterable[str] = (), glossary: Mapping[str, str] | None = None) -> str:
+    """Escaped HTML of ``text`` with query words in ``<mark>`` and acronyms in ``<abbr title=…>``.
+
+    Web addresses are left as they are (the "nhs" of england.nhs.uk is not an acronym to explain).
+    """
+    terms = frozenset(terms)
+    text = re.sub(r"\s+", " ", str(text))  # spaces at the ends stay: answer_html joins pieces
+    out, pos = [], 0
+    for url in _URL_RE.finditer(text):
+        out.append(_highlight_words(text[pos:url.start()], terms, glossary))
+        out.append(_escape(url.group(0)))
+        pos = url.end()
+    out.append(_highlight_words(text[pos:], terms, glossary))
+    return "".join(out)
+
+
+def _highlight_words(text: str, terms: frozenset[str], glossary: Mapping[str, str] | None) -> str:
+    out, pos = [], 0
+    for m in SHOWN_WORD_RE.finditer(text):
+        out.append(_escape(text[pos:m.start()]))
+        word = m.group(0)
+        piece = _escape(word)
+        key = acronym_key(word, glossary) if glossary else None
+        if key:
+            piece = f'<abbr title="{escape(key + ": " + glossary[key])}">{piece}</abbr>'
+        if terms and terms.intersection(tokens(word)):
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
+        pos = m.end()
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def passage_spans(answer: str, passages: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each passage sits in its (whitespace-normalised) answer, sorted, overlaps merged."""
+    answer = " ".join(answer.split())
+    spans = []
+    for p in passages:
+        p = " ".join(p.split())
+        start = answer.find(p) if p else -1
+        if start >= 0:
+            spans.append((start, start + len(p)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def answer_html(answer: str, passages: Iterable[str] = (), terms: Iterable[str] = (),
+                glossary: Mapping[str, str] | None = None) -> str:
+    """A whole answer as escaped HTML, each matched passage inside ``<span class="ps-matched">``.
+
+    A passage that is the whole answer is not marked: there is nothing to tell it apart from.
+    """
+    answer = " ".join(answer.split())
+    spans = passage_spans(answer, passages)
+    if spans == [(0, len(answer))]:
+        spans = []
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(highlight(answer[pos:start], terms, glossary))
+        out.append(f'<span class="ps-matched">{highlight(answer[start:end], terms, glossary)}</span>')
+        pos = end
+    out.append(highlight(answer[pos:], terms, glossary))
+    return "".join(out)
+
+
+# -- small pieces of a card ----------------------------------------------------------------------
+def speaker_colours(speakers: Iterable[str]) -> dict[str, str]:
+    """One colour per speaker, stable for a corpus: assigned in alphabetical order."""
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(set(speakers)))}
+
+
+def speaker_badge(speaker: str, colours: Mapping[str, str], name: str = "") -> str:
+    """A coloured badge: the display name when metadata gives one, else the initials.
+
+    The colour stays per initials; with a name, hovering shows the initials too.
+    """
+    colour = colours.get(speaker, "#475569")
+    if name and name != speaker:
+        return (f'<span class="ps-badge" style="background:{colour}" title="{escape(speaker)}">'
+                f'{escape(name)}</span>')
+    return f'<span class="ps-badge" style="background:{colour}">{escape(speaker)}</span>'
+
+
+def doc_html(title: str) -> str:
+    """The document a card or section comes from (shown when the library has several)."""
+    return f'<div class="ps-doc">{escape(title)}</div>' if title else ""
+
+
+def relevance_level(label: str) -> int:
+    """0 (unknown) to 4 (strong match)."""
+    return RELEVANCE_LEVELS.get((label or "").strip().lower(), 0)
+
+
+def relevance_html(label: str) -> str:
+    """A relevance label a person can read, with a four-dot gauge: ``●●●○ Good match``."""
+    level = relevance_level(label)
+    text = escape((label or "match").capitalize())
+    dots = f'<span class="ps-dots" aria-hidden="true">{"●" * level}{"○" * (4 - level)}</span> ' if level else ""
+    return f'<span class="ps-rel ps-rel-{level}">{dots}{text}</span>'
+
+
+def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
+              glossary: Mapping[str, str] | None = None, extra: str = "", show_title: bool = False,
+              show_question: bool = True) -> str:
+    """One result card: speaker badge, relevance, highlighted passage, and (``show_question``) the
+    audience question it answered; with ``show_title`` (several documents) the document's title.
+    Compare's cells leave the question out: their row names it."""
+    label = question_label(hit.question_number, hit.question)
+    return (
+        '<div class="ps-card">'
+        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours, hit.speaker_name)}'
+        f'{relevance_html(hit.relevance)}</div>'
+        f'<div class="ps-passage">{highlight(hit.text, terms, glossary)}</div>'
+        + (f'<div class="ps-source" title="{escape(hit.question)}">{highlight(label, (), glossary)}</div>'
+           if show_question else "")
+        + (doc_html(hit.title or hit.source) if show_title else "")
+        + (f'<div class="ps-extra">{escape(extra)}</div>' if extra else "")
+        + "</div>"
+    )
+
+
+def question_html(number: int, question: str, glossary: Mapping[str, str] | None = None) -> str:
+    """A question heading for browse and compare: number, then the full question."""
+    return (f'<div class="ps-question"><span class="ps-qnum">Q{number}</span> '
+            f'{highlight(question, (), glossary)}</div>')
+
+
+def answer_block_html(speaker: str, body_html: str, colours: Mapping[str, str], name: str = "") -> str:
+    """One speaker's answer (``body_html`` already escaped by ``answer_html``) behind a badge."""
+    return f'<div class="ps-answer">{speaker_badge(speaker, colours, name)} {body_html}</div>'
+
+
+def note_html(text: str) -> str:
+    """A quiet note in a column, e.g. "SK did not answer Q9."."""
+    return f'<div class="ps-note">{escape(text)}</div>'
+
+
+def empty_cell_html(speaker: str, name: str, note: str, colours: Mapping[str, str]) -> str:
+    """A compare cell with no passage: the speaker's badge and why ("SK did not answer Q9.")."""
+    return f'<div class="ps-meta">{speaker_badge(speaker, colours, name)}</div>' + note_html(note)
+
+
+def closest_question_html(match: QuestionMatch, names: Mapping[str, str], colours: Mapping[str, str],
+                          glossary: Mapping[str, str] | None, show_title: bool) -> str:
+    """A question the panel did answer, offered when it did not answer the query; ``names`` maps
+    its speakers' initials to display names."""
+    badges = " ".join(speaker_badge(s, colours, names.get(s, s)) for s in match.speakers)
+    return (question_html(match.number, short_question(match.question, 220), glossary)
+            + (doc_html(match.title or match.source) if show_title else "")
+            + f'<div class="ps-by">Answered by {badges}</div>')
+
+
+def document_heading_html(title: str, details: Iterable[str]) -> str:
+    """A document's title above its questions in Browse, then its event, date and speakers."""
+    details = [d for d in details if d]
+    return (f'<div class="ps-dochead">{escape(title)}</div>'
+            + (f'<div class="ps-docmeta">{escape(" · ".join(details))}</div>' if details else ""))
+
+
+def pack_item_html(n: int, item, colours: Mapping[str, str], glossary: Mapping[str, str] | None) -> str:
+    """One passage of the discussion pack (a ``pack.PackItem``), numbered, with its source."""
+    label = question_label(item.question_number, item.question)
+    return ('<div class="ps-card">'
+            f'<div class="ps-meta"><strong>{n}.</strong>{speaker_badge(item.speaker, colours, item.speaker_name)}</div>'
+            f'<div class="ps-source">{highlight(label, (), glossary)}</div>'
+            f'<div class="ps-pack-quote">{highlight(item.text, (), glossary)}</div>'
+            f'<div class="ps-extra">Source: {escape(item.source_label)}</div></div>')
+
+
+def small_html(text: str) -> str:
+    """A line of small print, e.g. a passage offered in a menu."""
+    return f'<div class="ps-extra">{escape(text)}</div>'
+
+
+def glossary_html(rows: Iterable[tuple[str, str]]) -> str:
+    items = "".join(f"<dt>{escape(a)}</dt><dd>{escape(e)}</dd>" for a, e in rows)
+    return f'<dl class="ps-glossary">{items}</dl>'
