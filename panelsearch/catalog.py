@@ -8,6 +8,17 @@ from .index_load import IndexData
 from .models import DocumentRecord, Passage, QuestionRecord, Speaker
 
 
+def only_known(given, known: list[str], what: str, holds: str) -> list[str] | None:
+    """``given`` without repeats, or None when empty (no filter); UsageError naming any not in ``known``."""
+    if not given:
+        return None
+    given = list(dict.fromkeys(given))
+    unknown = [g for g in given if g not in known]
+    if unknown:
+        raise UsageError(f"unknown {what} {', '.join(unknown)}: {holds} {', '.join(known)}")
+    return given
+
+
 class Catalog:
     """The documents, questions and speakers of one loaded index. Read-only after load."""
 
@@ -31,13 +42,11 @@ class Catalog:
 
         Raises UsageError naming any the library does not hold.
         """
-        if not sources:
-            return None
-        sources = list(dict.fromkeys(sources))
-        unknown = [s for s in sources if s not in self.sources]
-        if unknown:
-            raise UsageError(f"unknown document {', '.join(unknown)}: this library has {', '.join(self.sources)}")
-        return sources
+        return only_known(sources, self.sources, "document", "this library has")
+
+    def check_speakers(self, speakers) -> list[str] | None:
+        """The given initials, each once, or None for "every speaker"; UsageError for unknown ones."""
+        return only_known(speakers, self.speakers, "speaker", "this corpus has")
 
     def document(self, source: str) -> DocumentRecord | None:
         return self._documents.get(source)

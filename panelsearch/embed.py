@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL
 from .errors import PanelsearchError
-from . import onnx_encode
+from . import onnx_encode, text
 
 
 def resolve_model(name_or_path: str | None) -> tuple[str, str]:
@@ -66,8 +66,7 @@ class SentenceEmbedder:
 
     def known_words(self) -> frozenset[str]:
         """Whole words in the model's vocabulary: real words, never typos to repair."""
-        vocab = getattr(self.model.tokenizer, "vocab", None) or {}
-        return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 3)
+        return text.known_words(getattr(self.model.tokenizer, "vocab", None) or {})
 
 
 class HashEmbedder:
@@ -78,8 +77,8 @@ class HashEmbedder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
+        for row, sentence in enumerate(texts):
+            for word in sentence.lower().split():
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
                 out[row, h % self.dim] += 1.0
             norm = np.linalg.norm(out[row])

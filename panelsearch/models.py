@@ -4,6 +4,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+def who_answered(answers) -> list[str]:
+    """The speakers of some answers, each once, in the order they spoke."""
+    return list(dict.fromkeys(a.speaker for a in answers))
+
+
 @dataclass(frozen=True)
 class Answer:
     speaker: str
@@ -20,7 +25,7 @@ class Question:
 
     @property
     def speakers(self) -> list[str]:
-        return list(dict.fromkeys(a.speaker for a in self.answers))
+        return who_answered(self.answers)
 
 
 @dataclass(frozen=True)
@@ -239,7 +244,7 @@ class QuestionRecord:
     @property
     def speakers(self) -> list[str]:
         """Who answered, in the order they spoke."""
-        return list(dict.fromkeys(a.speaker for a in self.answers))
+        return who_answered(self.answers)
 
     @property
     def key(self) -> tuple[str, int]:

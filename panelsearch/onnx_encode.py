@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import text
+
 PROBES = ["how do we pay patients who help redesign services", "EBE",
           "Café NAÏVE Ünïcödé résumé — 中文 😀 \x07 \u200b",  # accents, case, CJK, emoji, control characters
           "co-production with experts by experience in quality improvement " * 40]  # past 256 tokens
@@ -136,7 +138,7 @@ class OnnxEmbedder:
 
     def known_words(self) -> frozenset[str]:
         """Whole words in the model's vocabulary: real words, never typos to repair."""
-        return frozenset(w for w in self.tokenizer.get_vocab() if w.isalpha() and w.islower() and len(w) > 3)
+        return text.known_words(self.tokenizer.get_vocab())
 
 
 def _remove_leftovers(entry: Path, older_than_s: float = 3600) -> None:

@@ -226,15 +226,6 @@ class Searcher:
         return prepared._scores[mode]
 
     # -- ranking ---------------------------------------------------------------------------------
-    def _check_speakers(self, speakers) -> list[str] | None:
-        if not speakers:
-            return None
-        speakers = list(dict.fromkeys(speakers))
-        unknown = [s for s in speakers if s not in self.speakers]
-        if unknown:
-            raise UsageError(f"unknown speaker {', '.join(unknown)}: this corpus has {', '.join(self.speakers)}")
-        return speakers
-
     @staticmethod
     def _check_k(k) -> None:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -259,7 +250,7 @@ class Searcher:
             A SearchResult. Raises UsageError for an empty query, a bad k or an unknown filter.
         """
         self._check_k(k)
-        speakers = self._check_speakers(speakers)
+        speakers = self.catalog.check_speakers(speakers)
         sources = self.catalog.check_sources(sources)
         prepared = text if isinstance(text, PreparedQuery) else self.prepare_query(text)
         scores = self._scores(prepared, mode)
@@ -287,7 +278,7 @@ class Searcher:
         if vector.shape != (int(self.embedder.dim),):
             raise UsageError(f"the vector has shape {vector.shape}, expected ({self.embedder.dim},)")
         scores = self.score(self.channels(vector))
-        return self._rank(scores, self.rows.mask(self._check_speakers(speakers), self.catalog.check_sources(sources)),
+        return self._rank(scores, self.rows.mask(self.catalog.check_speakers(speakers), self.catalog.check_sources(sources)),
                           k, labelled=True)
 
     def evidence(self, prepared: PreparedQuery, scores: np.ndarray) -> float:

@@ -61,6 +61,11 @@ def content_tokens(text: str) -> list[str]:
     return [t for t in tokens(text) if not t.isdigit() and t not in _FUNCTION_STEMS]
 
 
+def known_words(vocabulary) -> frozenset[str]:
+    """Whole words of a model's word-piece vocabulary: real words, never typos to repair."""
+    return frozenset(w for w in vocabulary if w.isalpha() and w.islower() and len(w) > 3)
+
+
 def acronym_key(word: str, glossary) -> str | None:
     """The glossary entry a word is (``EBEs`` -> ``EBE``, ``lxp`` -> ``LXP``), or None."""
     upper = word.upper()
