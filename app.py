@@ -244,15 +244,15 @@ def answer_item(searcher: Searcher, question: QuestionRecord, speaker: str, text
     return pack.PackItem.whole_answer(question, speaker, text, name)
 
 
-def whole_question_ui(searcher: Searcher, question: QuestionRecord, marked: list[str], terms, glossary, colours) -> None:
+def whole_question_ui(searcher: Searcher, question: QuestionRecord, marked: list[str], terms, glossary) -> None:
     if wording.short_question(question.question) != " ".join(question.question.split()):
         markup(html.question_html(question.number, question.question, glossary))  # the card cut it
     for answer in question.answers:
-        markup(html.answer_block_html(answer.speaker, html.answer_html(answer.text, marked, terms, glossary), colours,
+        markup(html.answer_block_html(question.source, answer.speaker, html.answer_html(answer.text, marked, terms, glossary),
                                       searcher.catalog.speaker_name(question.source, answer.speaker)))
 
 
-def closest_questions_ui(searcher: Searcher, query: str, matches, colours, glossary, key: str) -> None:
+def closest_questions_ui(searcher: Searcher, query: str, matches, glossary, key: str) -> None:
     """For low confidence: what the panel did answer, instead of weak passages."""
     st.warning(f"**The panel did not answer “{html.escape(query)}” directly.** None of their answers is a "
                "good match, so no passages are shown. These are the questions they did answer that "
@@ -260,7 +260,7 @@ def closest_questions_ui(searcher: Searcher, query: str, matches, colours, gloss
     for m in matches:
         with st.container(border=True):
             names = {s: searcher.catalog.speaker_name(m.source, s) for s in m.speakers}
-            markup(html.closest_question_html(m, names, colours, glossary, show_title=several(searcher)))
+            markup(html.closest_question_html(m, names, glossary, show_title=several(searcher)))
             st.button(f"Read the answers to Q{m.number}", key=f"{key}-closest-{m.source}-{m.number}",
                       icon=":material/menu_book:", on_click=_show,
                       args=("browse", m.number, source_of_several(searcher, m.source)))
@@ -284,7 +284,7 @@ def query_ui(searcher: Searcher, state: urlstate.PageState) -> None:
         st.pills("Try an example", views.EXAMPLE_QUERIES, key="w_example", on_change=_use_example)
 
 
-def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
+def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> None:
     if not state.query:
         st.info("Type a question above, or pick an example. Results show who said what, with the audience "
                 "question they were answering. Add passages to a **Pack** to take into a meeting.",
@@ -301,7 +301,7 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colo
     if result.notice:
         st.caption(html.escape(result.notice))
     if result.low_confidence:
-        closest_questions_ui(searcher, state.query, result.closest_questions, colours, glossary, key="search")
+        closest_questions_ui(searcher, state.query, result.closest_questions, glossary, key="search")
         return
     terms = html.query_terms(state.query, prepared.expanded)
     groups = views.group_by_question(result.hits, state.k) if state.grouped else views.one_per_hit(result.hits)
@@ -312,22 +312,22 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colo
     st.caption(html.escape(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who}{where} for "
                               f"“{state.query}”, best match first."))
     for group in groups:
-        result_card_ui(searcher, group, terms, glossary, colours)
+        result_card_ui(searcher, group, terms, glossary)
 
 
-def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary, colours) -> None:
+def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary) -> None:
     hit = group.best
     with st.container(border=True):
-        markup(html.card_html(hit, colours, terms, glossary, extra=group.others_summary(),
+        markup(html.card_html(hit, terms, glossary, extra=group.others_summary(),
                               show_title=several(searcher)))
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-search-{hit.passage_id}")
         with st.expander(f"Whole answer to Q{hit.question_number}", icon=":material/article:"):
             question = searcher.catalog.question(hit.source, hit.question_number)
             if question:
-                whole_question_ui(searcher, question, [hit.text], terms, glossary, colours)
+                whole_question_ui(searcher, question, [hit.text], terms, glossary)
 
 
-def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
+def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> None:
     docs = list(state.docs) or None
     if not state.query:
         options = views.speaker_options(searcher.documents, state.docs)
@@ -344,7 +344,7 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, col
         return
     if result.low_confidence:
         closest = searcher.closest_questions(prepared, sources=docs)  # the same vector: no second encoding
-        closest_questions_ui(searcher, state.query, closest, colours, glossary, key="compare")
+        closest_questions_ui(searcher, state.query, closest, glossary, key="compare")
         return
     view = views.align_compare(result, searcher.catalog, k=state.k)
     terms = html.query_terms(state.query, prepared.expanded)
@@ -359,7 +359,7 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, col
                    + (html.doc_html(searcher.titles.get(row.source, row.source)) if several(searcher) else ""))
             for col, entry in zip(st.columns(len(row.entries)), row.entries):
                 with col:
-                    compare_entry_ui(entry, terms, glossary, colours)
+                    compare_entry_ui(entry, terms, glossary)
             if row.both_answered:
                 label = f"{html.escape(wording.and_list(e.name for e in row.entries))}: full answers to Q{row.number}"
                 with st.expander(label, expanded=row.key == first_both, icon=":material/view_column:"):
@@ -369,22 +369,21 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, col
                             answer = question.answer_of(entry.speaker)
                             text = answer.text if answer else ""
                             markup(html.answer_block_html(
-                                entry.speaker, html.answer_html(text, marked, terms, glossary), colours,
-                                entry.name))
+                                entry.source, entry.speaker, html.answer_html(text, marked, terms, glossary), entry.name))
                             item = answer_item(searcher, question, entry.speaker, text)
                             pack_button_ui(item, key=f"add-compare-all-{item.passage_id}", label="Add whole answer")
 
 
-def compare_entry_ui(entry: views.CompareEntry, terms, glossary, colours) -> None:
+def compare_entry_ui(entry: views.CompareEntry, terms, glossary) -> None:
     if not entry.hits:
-        markup(html.empty_cell_html(entry.speaker, entry.name, entry.note, colours))
+        markup(html.empty_cell_html(entry.source, entry.speaker, entry.name, entry.note))
         return
     for hit in entry.hits:
-        markup(html.card_html(hit, colours, terms, glossary, show_question=False))
+        markup(html.card_html(hit, terms, glossary, show_question=False))
         pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-compare-{hit.passage_id}")
 
 
-def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colours) -> None:
+def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> None:
     in_scope = [q for q in searcher.questions if not state.docs or q.source in state.docs]
     multi = several(searcher)
     labels = {q.key: (f"{searcher.titles.get(q.source, q.source)} · " if multi else "")
@@ -407,7 +406,7 @@ def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary, colo
             with st.container(border=True):
                 markup(html.question_html(question.number, question.question, glossary))
                 for answer in question.answers:
-                    browse_answer_ui(searcher, question, answer, glossary, colours)
+                    browse_answer_ui(searcher, question, answer, glossary)
     if state.q is not None:
         st.button("Show all questions", icon=":material/list:", on_click=_show, args=("browse", None))
 
@@ -419,10 +418,10 @@ def document_heading_ui(searcher: Searcher, source: str) -> None:
            else html.document_heading_html(source, ()))
 
 
-def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, glossary, colours) -> None:
+def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, glossary) -> None:
     speaker, number, source = answer.speaker, question.number, question.source
     name = searcher.catalog.speaker_name(source, speaker)
-    markup(html.answer_block_html(speaker, html.answer_html(answer.text, (), (), glossary), colours, name))
+    markup(html.answer_block_html(source, speaker, html.answer_html(answer.text, (), (), glossary), name))
     passages = searcher.catalog.answer_passages(source, number, speaker)
     title = searcher.titles.get(source, "")
     if len(passages) <= 1:
@@ -441,7 +440,7 @@ def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, gloss
                            label=f"Add passage {p.position}")
 
 
-def pack_view_ui(colours, glossary) -> None:
+def pack_view_ui(glossary) -> None:
     items: list[pack.PackItem] = st.session_state.pack
     if not items:
         st.info("Your pack is empty. Use **Add to pack** on any passage in Search, Compare or Browse; "
@@ -462,7 +461,7 @@ def pack_view_ui(colours, glossary) -> None:
                "speaker and source, and ruled space for notes.")
     for n, item in enumerate(items, start=1):
         with st.container(border=True):
-            markup(html.pack_item_html(n, item, colours, glossary))
+            markup(html.pack_item_html(n, item, glossary))
             with st.container(horizontal=True):
                 if len(items) > 1:
                     pack_reorder_ui(item, n, len(items))
@@ -587,7 +586,6 @@ def main() -> None:
         st.info(REBUILD)
         return
     init_state(searcher)
-    colours = html.speaker_colours(searcher.speakers)
 
     st.title("What did the panel say?")
     st.caption(html.escape(views.library_caption(searcher.documents, len(searcher.questions))))
@@ -605,9 +603,9 @@ def main() -> None:
         if tab.open:
             with tab:
                 if view == "pack":
-                    pack_view_ui(colours, glossary)
+                    pack_view_ui(glossary)
                 else:
-                    VIEWS[view](searcher, state, glossary, colours)
+                    VIEWS[view](searcher, state, glossary)
     glossary_ui(glossary, spellings)
     sync_url(current_state(searcher))
 

@@ -6,6 +6,7 @@ passes these strings to ``st.markdown(..., unsafe_allow_html=True)``.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Iterable, Mapping
 
@@ -14,7 +15,7 @@ from .text import SHOWN_WORD_RE, acronym_key, content_tokens, tokens
 from .wording import question_label, short_question
 
 # Dark enough for white text (contrast >= 4.5:1), distinct for the common kinds of colour blindness.
-PALETTE = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490")
+PALETTE = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#a21caf")
 # Labels from search.relevance_label, weakest to strongest; unknown labels show without dots.
 RELEVANCE_LEVELS = {"weak match": 1, "partial match": 2, "good match": 3, "strong match": 4}
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
@@ -136,17 +137,17 @@ def answer_html(answer: str, passages: Iterable[str] = (), terms: Iterable[str] 
 
 
 # -- small pieces of a card ----------------------------------------------------------------------
-def speaker_colours(speakers: Iterable[str]) -> dict[str, str]:
-    """One colour per speaker, stable for a corpus: assigned in alphabetical order."""
-    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(set(speakers)))}
+def speaker_colour(source: str, speaker: str) -> str:
+    """A speaker's badge colour: a function of (document, initials) alone, so it is the same on every
+    page and after any upload."""
+    digest = hashlib.blake2b(f"{source}\0{speaker}".encode(), digest_size=4).digest()
+    return PALETTE[int.from_bytes(digest, "little") % len(PALETTE)]
 
 
-def speaker_badge(speaker: str, colours: Mapping[str, str], name: str = "") -> str:
-    """A coloured badge: the display name when metadata gives one, else the initials.
-
-    The colour stays per initials; with a name, hovering shows the initials too.
-    """
-    colour = colours.get(speaker, "#475569")
+def speaker_badge(source: str, speaker: str, name: str = "") -> str:
+    """A coloured badge: the display name when metadata gives one, else the initials; with a
+    name, hovering shows the initials too."""
+    colour = speaker_colour(source, speaker)
     if name and name != speaker:
         return (f'<span class="ps-badge" style="background:{colour}" title="{escape(speaker)}">'
                 f'{escape(name)}</span>')
@@ -171,7 +172,7 @@ def relevance_html(label: str) -> str:
     return f'<span class="ps-rel ps-rel-{level}">{dots}{text}</span>'
 
 
-def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
+def card_html(hit: Hit, terms: Iterable[str] = (),
               glossary: Mapping[str, str] | None = None, extra: str = "", show_title: bool = False,
               show_question: bool = True) -> str:
     """One result card: speaker badge, relevance, highlighted passage, and (``show_question``) the
@@ -180,7 +181,7 @@ def card_html(hit: Hit, colours: Mapping[str, str], terms: Iterable[str] = (),
     label = question_label(hit.question_number, hit.question)
     return (
         '<div class="ps-card">'
-        f'<div class="ps-meta">{speaker_badge(hit.speaker, colours, hit.speaker_name)}'
+        f'<div class="ps-meta">{speaker_badge(hit.source, hit.speaker, hit.speaker_name)}'
         f'{relevance_html(hit.relevance)}</div>'
         f'<div class="ps-passage">{highlight(hit.text, terms, glossary)}</div>'
         + (f'<div class="ps-source" title="{escape(hit.question)}">{highlight(label, (), glossary)}</div>'
@@ -197,9 +198,9 @@ def question_html(number: int, question: str, glossary: Mapping[str, str] | None
             f'{highlight(question, (), glossary)}</div>')
 
 
-def answer_block_html(speaker: str, body_html: str, colours: Mapping[str, str], name: str = "") -> str:
+def answer_block_html(source: str, speaker: str, body_html: str, name: str = "") -> str:
     """One speaker's answer (``body_html`` already escaped by ``answer_html``) behind a badge."""
-    return f'<div class="ps-answer">{speaker_badge(speaker, colours, name)} {body_html}</div>'
+    return f'<div class="ps-answer">{speaker_badge(source, speaker, name)} {body_html}</div>'
 
 
 def note_html(text: str) -> str:
@@ -207,16 +208,16 @@ def note_html(text: str) -> str:
     return f'<div class="ps-note">{escape(text)}</div>'
 
 
-def empty_cell_html(speaker: str, name: str, note: str, colours: Mapping[str, str]) -> str:
+def empty_cell_html(source: str, speaker: str, name: str, note: str) -> str:
     """A compare cell with no passage: the speaker's badge and why ("SK did not answer Q9.")."""
-    return f'<div class="ps-meta">{speaker_badge(speaker, colours, name)}</div>' + note_html(note)
+    return f'<div class="ps-meta">{speaker_badge(source, speaker, name)}</div>' + note_html(note)
 
 
-def closest_question_html(match: QuestionMatch, names: Mapping[str, str], colours: Mapping[str, str],
-                          glossary: Mapping[str, str] | None, show_title: bool) -> str:
+def closest_question_html(match: QuestionMatch, names: Mapping[str, str], glossary: Mapping[str, str] | None,
+                          show_title: bool) -> str:
     """A question the panel did answer, offered when it did not answer the query; ``names`` maps
     its speakers' initials to display names."""
-    badges = " ".join(speaker_badge(s, colours, names.get(s, s)) for s in match.speakers)
+    badges = " ".join(speaker_badge(match.source, s, names.get(s, s)) for s in match.speakers)
     return (question_html(match.number, short_question(match.question, 220), glossary)
             + (doc_html(match.title or match.source) if show_title else "")
             + f'<div class="ps-by">Answered by {badges}</div>')
@@ -229,11 +230,11 @@ def document_heading_html(title: str, details: Iterable[str]) -> str:
             + (f'<div class="ps-docmeta">{escape(" · ".join(details))}</div>' if details else ""))
 
 
-def pack_item_html(n: int, item, colours: Mapping[str, str], glossary: Mapping[str, str] | None) -> str:
+def pack_item_html(n: int, item, glossary: Mapping[str, str] | None) -> str:
     """One passage of the discussion pack (a ``pack.PackItem``), numbered, with its source."""
     label = question_label(item.question_number, item.question)
     return ('<div class="ps-card">'
-            f'<div class="ps-meta"><strong>{n}.</strong>{speaker_badge(item.speaker, colours, item.speaker_name)}</div>'
+            f'<div class="ps-meta"><strong>{n}.</strong>{speaker_badge(item.source, item.speaker, item.speaker_name)}</div>'
             f'<div class="ps-source">{highlight(label, (), glossary)}</div>'
             f'<div class="ps-pack-quote">{highlight(item.text, (), glossary)}</div>'
             f'<div class="ps-extra">Source: {escape(item.source_label)}</div></div>')

@@ -124,10 +124,12 @@ def test_passage_spans_merge_overlaps():
 
 
 # -- card pieces ---------------------------------------------------------------------------------
-def test_speaker_colours_are_stable_and_distinct():
-    a = html.speaker_colours(["SK", "AC"])
-    assert a == html.speaker_colours(["AC", "SK", "AC"])
-    assert a["AC"] != a["SK"]
+def test_speaker_colour_depends_on_document_and_initials_alone():
+    # The same on every page and after any upload: nothing but (document, initials) goes in.
+    seed = "coproduction-qi-webinar-qa"
+    assert html.speaker_colour(seed, "AC") == html.speaker_colour(seed, "AC") != html.speaker_colour(seed, "SK")
+    assert html.speaker_colour(seed, "AC") in html.PALETTE
+    assert f'background:{html.speaker_colour("doc", "AC")}"' in html.speaker_badge("doc", "AC")
 
 
 def test_relevance_html_is_a_label_not_a_number():
@@ -137,7 +139,7 @@ def test_relevance_html_is_a_label_not_a_number():
 
 
 def test_card_shows_the_search_relevance_label_as_it_is():
-    out = html.card_html(hit(1, 0.44, 5, "SK", relevance="good match"), {})
+    out = html.card_html(hit(1, 0.44, 5, "SK", relevance="good match"))
     assert "Good match" in out and "●●●○" in out
 
 
@@ -153,8 +155,8 @@ def test_question_label():
 
 def test_card_html_shows_badge_passage_source_and_relevance():
     h = hit(1, 0.9, 4, "AC", text="Include EBEs <early>", relevance="strong match")
-    out = html.card_html(h, {"AC": "#123456"}, html.query_terms("early"), GLOSSARY)
-    assert 'background:#123456">AC<' in out and "Q4 · Question 4?" in out
+    out = html.card_html(h, html.query_terms("early"), GLOSSARY)
+    assert f'background:{html.speaker_colour("doc", "AC")}">AC<' in out and "Q4 · Question 4?" in out
     assert "<mark>&lt;early&gt;</mark>" not in out and "&lt;<mark>early</mark>&gt;" in out
     assert "Strong match" in out and "0.9" not in out
     assert "ps-doc" not in out  # one document: the card does not name it
@@ -162,15 +164,15 @@ def test_card_html_shows_badge_passage_source_and_relevance():
 
 def test_card_html_names_the_speaker_and_the_document():
     h = hit(1, 0.9, 2, "JB", title="Running a patient panel", speaker_name="Jo Bloggs")
-    out = html.card_html(h, {"JB": "#123456"}, show_title=True)
-    assert 'background:#123456" title="JB">Jo Bloggs</span>' in out
+    out = html.card_html(h, show_title=True)
+    assert f'background:{html.speaker_colour("doc", "JB")}" title="JB">Jo Bloggs</span>' in out
     assert '<div class="ps-doc">Running a patient panel</div>' in out
 
 
 def test_speaker_badge_escapes_a_name():
-    out = html.speaker_badge("JB", {}, "<b>Jo</b>")
+    out = html.speaker_badge("doc", "JB", "<b>Jo</b>")
     assert "<b>" not in out and "&lt;b&gt;Jo" in out
-    assert html.speaker_badge("AC", {}, "AC") == html.speaker_badge("AC", {})
+    assert html.speaker_badge("doc", "AC", "AC") == html.speaker_badge("doc", "AC")
 
 
 # -- grouping ------------------------------------------------------------------------------------
