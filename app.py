@@ -86,13 +86,22 @@ def get_glossary(index_path: str, corpus_path: str, stamp: tuple) -> tuple[dict,
 
 
 # -- state: session keys mirror the link ---------------------------------------------------------
+def address() -> dict[str, list[str]]:
+    """The page's address as parameter -> values."""
+    return {name: st.query_params.get_all(name) for name in st.query_params}
+
+
 def init_state(searcher: Searcher) -> None:
-    """On a session's first run, take the view, query and filters from the link."""
+    """Take the view, query and filters from the address: on a session's first run, and whenever the
+    address changed by itself (Back, Forward, an edited link) rather than by sync_url."""
     ss = st.session_state
-    if ss.get("initialised"):
+    if not ss.get("initialised"):
+        ss.pack = []
+        ss.pack_title = pack.DEFAULT_TITLE
+        ss.initialised = True
+    elif address() == ss.get("address_written"):
         return
-    params = {name: st.query_params.get_all(name) for name in st.query_params}
-    state, problems = urlstate.parse_params(params, views.document_speakers(searcher.questions),
+    state, problems = urlstate.parse_params(address(), views.document_speakers(searcher.questions),
                                             views.question_numbers(searcher.catalog))
     ss.w_query = state.query
     ss.w_k = state.k
@@ -101,10 +110,7 @@ def init_state(searcher: Searcher) -> None:
     ss.w_grouped = state.grouped
     ss.view = urlstate.VIEWS[state.view]
     ss.browse_q = state.q
-    ss.pack = []
-    ss.pack_title = pack.DEFAULT_TITLE
     ss.link_problems = problems
-    ss.initialised = True
 
 
 def chosen_docs(searcher: Searcher) -> tuple[str, ...]:
@@ -128,10 +134,10 @@ def current_state(searcher: Searcher) -> urlstate.PageState:
 def sync_url(state: urlstate.PageState) -> None:
     """Put the state in the address bar, so a copied link reproduces this page."""
     wanted = urlstate.to_params(state)
-    current = {name: st.query_params.get_all(name) for name in st.query_params}
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
-    if current != normalised:
-        st.query_params.from_dict(wanted)
+    if address() != normalised:
+        st.query_params.from_dict(wanted)  # one history entry: Back returns to the page before
+    st.session_state.address_written = normalised
 
 
 # -- callbacks (run before the rerun they cause) -------------------------------------------------
