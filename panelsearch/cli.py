@@ -252,22 +252,32 @@ def cmd_compare(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import DEV_QUERIES, evaluate, format_report, load_queries
+    from .evaluate import DEV_QUERIES, MODES, SPLITS, evaluate, evaluate_halves, format_halves, format_report, load_queries
 
     path = args.queries or DEV_QUERIES
     queries = load_queries(path)
     searcher = _searcher(args)
-    results = [evaluate(searcher, queries, mode) for mode in ("bm25", "dense", "hybrid")]
+    split = all(q.get("split") in SPLITS for q in queries)  # a set of one's own may have no halves
+    report = evaluate_halves(searcher, queries) if split else {
+        "results": [evaluate(searcher, queries, mode) for mode in MODES]}
+    results = report["results"]
     if args.json:
-        print(json.dumps({"queries": str(path), "results": results}, indent=2))
+        print(json.dumps({"queries": str(path), **report}, indent=2))
         return 0
     in_scope = sum(1 for q in queries if q["relevant"])
     print(f"{path.name}: {len(queries)} queries ({in_scope} in scope), units = (question, speaker)")
     print("modes: bm25 alone, dense alone (whole answer, question in front), hybrid (shipped)\n")
-    print(format_report(results))
+    if split:
+        print("tune: adjust the ranking on it; test: what the floors hold, look and do not tune\n")
+        print(format_halves(report))
+    else:
+        print("(no tune/test split in this file: the whole set)\n")
+        print(format_report(results))
     if args.misses:
+        half = {q["query"]: q.get("split", "") for q in queries}
         for r in results:
-            print(f"\nmissed at 5 by {r['mode']}: " + "; ".join(r["misses_at_5"]))
+            print(f"\nmissed at 5 by {r['mode']}: " + "; ".join(
+                f"{q} [{half[q]}]" if half.get(q) else q for q in r["misses_at_5"]))
     return 0
 
 

@@ -1,43 +1,172 @@
-"""Retrieval quality floors on the dev set, and the pieces of the hybrid pipeline one by one."""
+"""Retrieval quality floors on the dev set's test half, the split and the bootstrap, and the pieces of
+the hybrid pipeline one by one."""
+import json
+from collections import Counter
+
 import pytest
 
-from panelsearch.evaluate import evaluate, load_queries, query_metrics, ranked_units
+from panelsearch.evaluate import (LABELS, SPLITS, assign_splits, best_answer_texts, bootstrap_ci,
+                                  bootstrap_ratio_ci, content_word_share, evaluate, evaluate_halves, halves,
+                                  is_answerable, label_precision, load_queries, query_metrics, ranked_units)
 from panelsearch.glossary import build_glossary, derive, find_acronyms
 from panelsearch.lexical import Lexicon, expand_acronyms
 
-# Floors, not snapshots: what the shipped pipeline reached (hit@5 1.00, MRR 0.93, nDCG@5 0.91,
-# out-of-scope flagged 87%, in-scope flagged 2%), less a small margin for harmless reorderings.
-FLOORS = {"hit@5": 0.97, "MRR": 0.90, "nDCG@5": 0.88}
+# Floors, not snapshots, and on the test half only (the tune half is for adjusting the ranking).
+# The test half measured, hybrid: hit@5 0.940, MRR 0.813, nDCG@5 0.807, out-of-scope flagged 72%
+# (13 of 18), answerable flagged 5% (4 of 83); the floors sit a little below, about one to three
+# queries' worth, for harmless reorderings.
+FLOORS = {"hit@5": 0.91, "MRR": 0.78, "nDCG@5": 0.77}
+OUT_OF_SCOPE_FLAGGED_FLOOR = 0.65
+IN_SCOPE_FLAGGED_CEILING = 0.08
 
 
 @pytest.fixture(scope="module")
-def dev_results(searcher):
-    queries = load_queries()
-    return {mode: evaluate(searcher, queries, mode) for mode in ("dense", "hybrid")}
+def dev_report(searcher):
+    return evaluate_halves(searcher, load_queries(), modes=("dense", "hybrid"))
+
+
+def _test_half(report, mode):
+    return report["halves"][mode]["test"]
 
 
 def test_dev_set_is_big_and_varied():
     queries = load_queries()
     kinds = {q["kind"] for q in queries}
-    assert len(queries) >= 60
-    assert kinds >= {"paraphrase", "keyword", "long", "acronym", "typo", "out_of_scope"}
-    assert sum(q["kind"] == "out_of_scope" for q in queries) >= 10
+    assert sum(is_answerable(q) for q in queries) >= 150
+    assert sum(q["kind"] == "out_of_scope" for q in queries) >= 30
+    assert kinds >= {"paraphrase", "keyword", "long", "acronym", "typo", "situational", "number", "synonym",
+                     "out_of_scope"}
     assert all(any(r["grade"] == 2 for r in q["relevant"]) for q in queries if q["kind"] != "out_of_scope")
+    assert all(q["relevant"] == [] for q in queries if q["kind"] == "out_of_scope")
+    ids = [q["id"] for q in queries]
+    assert len(ids) == len(set(ids)) and {f"d{n:03d}" for n in range(1, 74)} <= set(ids)  # the first 73 kept
 
 
+def test_graded_units_exist_in_the_seed(searcher):
+    for q in load_queries():
+        for r in q["relevant"]:
+            record = searcher.catalog.question(r.get("source", "coproduction-qi-webinar-qa"), r["question"])
+            assert record is not None and record.answer_of(r["speaker"]) is not None, (q["id"], r)
+            assert r["grade"] in (1, 2)
+
+
+# -- the split ---------------------------------------------------------------------------------------
+def test_every_query_has_a_split_and_the_halves_are_disjoint():
+    queries = load_queries()
+    assert all(q.get("split") in SPLITS for q in queries)
+    parts = halves(queries)
+    tune, test = ({q["id"] for q in parts[s]} for s in SPLITS)
+    assert not tune & test and len(tune) + len(test) == len(queries)
+    for s in SPLITS:
+        assert sum(is_answerable(q) for q in parts[s]) >= 75
+        assert sum(not is_answerable(q) for q in parts[s]) >= 15
+
+
+def test_kinds_are_spread_over_both_halves():
+    queries = load_queries()
+    by_kind = Counter(q["kind"] for q in queries)
+    for kind, n in by_kind.items():
+        in_test = sum(q["kind"] == kind and q["split"] == "test" for q in queries)
+        assert abs(2 * in_test - n) <= 1, kind  # stratified: half of each kind, give or take one
+
+
+def test_the_split_is_never_drawn_again():
+    queries = load_queries()
+    assert assign_splits(queries) == queries  # queries with a split keep it
+    fresh = [{k: v for k, v in q.items() if k != "split"} for q in queries]
+    assert assign_splits(fresh) == assign_splits(fresh)  # a fixed seed
+    # A query added later gets a half; nobody else moves.
+    grown = assign_splits(queries + [{"id": "x1", "query": "q", "kind": "keyword", "relevant": []}])
+    assert grown[:-1] == queries and grown[-1]["split"] in SPLITS
+
+
+# -- the bootstrap -----------------------------------------------------------------------------------
+def test_bootstrap_interval_brackets_the_mean_and_is_repeatable():
+    values = [1.0] * 30 + [0.0] * 10
+    low, high = bootstrap_ci(values)
+    assert low < 0.75 < high and 0.5 < low and high < 0.95
+    assert bootstrap_ci(values) == (low, high)  # fixed seed
+    assert bootstrap_ci(values, seed=1) != (low, high)
+
+
+def test_bootstrap_interval_of_constant_or_no_values():
+    assert bootstrap_ci([0.5] * 20) == (0.5, 0.5)
+    assert bootstrap_ci([]) is None
+
+
+def test_bootstrap_interval_narrows_with_more_queries():
+    small = bootstrap_ci([1.0, 0.0] * 10)
+    big = bootstrap_ci([1.0, 0.0] * 200)
+    assert big[1] - big[0] < small[1] - small[0]
+    assert 0.40 < big[0] < 0.5 < big[1] < 0.60
+
+
+def test_bootstrap_ratio_interval():
+    # Each query: (hits in a relevant unit, hits); pooled 15 / 20.
+    low, high = bootstrap_ratio_ci([3, 2, 1, 4, 5] * 2, [4, 2, 2, 4, 8] * 2)
+    assert low < 0.75 < high
+    assert bootstrap_ratio_ci([0, 0], [0, 0]) is None
+
+
+# -- how easy the set is, and the labels -------------------------------------------------------------
+def test_content_word_share_takes_the_best_answer():
+    # "pay experts by experience" -> pay, expert, experi; the second answer holds all three.
+    assert content_word_share("how do we pay experts by experience", ["we pay staff", "paying experts by experience"]) == 1
+    assert content_word_share("how do we pay experts by experience", ["training"]) == 0
+    assert content_word_share("how do we", ["anything"]) is None
+
+
+def test_best_answer_texts_are_the_grade_two_answers(searcher):
+    texts = best_answer_texts(searcher.catalog, [{"question": 9, "speaker": "AC", "grade": 2},
+                                                 {"question": 13, "speaker": "SK", "grade": 1}])
+    assert len(texts) == 1 and "NHS banding" in texts[0]
+
+
+def test_label_precision_on_hand_made_records():
+    records = [
+        {"answerable": True, "labels": [("strong match", True), ("good match", False), ("weak match", False)]},
+        {"answerable": True, "labels": [("strong match", True), ("good match", True)]},
+        {"answerable": False},
+    ]
+    table = label_precision(records)
+    assert table["strong match"]["precision"] == 1 and table["strong match"]["hits"] == 2
+    assert table["good match"]["precision"] == 0.5
+    assert table["weak match"]["precision"] == 0 and table["partial match"]["precision"] is None
+
+
+def test_report_has_both_halves_shares_and_labels(dev_report):
+    for mode in ("dense", "hybrid"):
+        for s in SPLITS:
+            figure = dev_report["halves"][mode][s]["metrics"]["MRR"]
+            assert figure["ci95"][0] <= figure["value"] <= figure["ci95"][1]
+    for s in SPLITS:
+        share = dev_report["content_word_share"][s]
+        assert share["n"] >= 75 and 0 < share["median"] < 1
+        assert set(dev_report["label_precision"][s]) == set(LABELS)
+
+
+# -- floors on the test half -------------------------------------------------------------------------
 @pytest.mark.parametrize("metric", sorted(FLOORS))
-def test_shipped_pipeline_keeps_its_floor(dev_results, metric):
-    assert dev_results["hybrid"]["metrics"]["all"][metric] >= FLOORS[metric]
+def test_shipped_pipeline_keeps_its_floor(dev_report, metric):
+    assert _test_half(dev_report, "hybrid")["metrics"][metric]["value"] >= FLOORS[metric]
 
 
-def test_hybrid_beats_dense_alone(dev_results):
-    hybrid, dense = dev_results["hybrid"]["metrics"]["all"], dev_results["dense"]["metrics"]["all"]
-    assert hybrid["MRR"] > dense["MRR"] and hybrid["nDCG@5"] > dense["nDCG@5"]
+def test_hybrid_beats_dense_alone(dev_report):
+    hybrid, dense = _test_half(dev_report, "hybrid")["metrics"], _test_half(dev_report, "dense")["metrics"]
+    assert hybrid["MRR"]["value"] > dense["MRR"]["value"] and hybrid["nDCG@5"]["value"] > dense["nDCG@5"]["value"]
 
 
-def test_low_confidence_flags(dev_results):
-    assert dev_results["hybrid"]["out_of_scope_flagged"] >= 0.8
-    assert dev_results["hybrid"]["in_scope_flagged"] <= 0.05
+def test_low_confidence_flags(dev_report):
+    hybrid = _test_half(dev_report, "hybrid")
+    assert hybrid["out_of_scope_flagged"]["value"] >= OUT_OF_SCOPE_FLAGGED_FLOOR
+    assert hybrid["in_scope_flagged"]["value"] <= IN_SCOPE_FLAGGED_CEILING
+
+
+def test_evaluate_keeps_its_shape_for_existing_callers(searcher, dev_report):
+    test = halves(load_queries())["test"]
+    result = evaluate(searcher, test, "hybrid")
+    assert set(result) >= {"mode", "metrics", "out_of_scope_flagged", "in_scope_flagged", "misses_at_5"}
+    assert result["metrics"]["all"]["MRR"] == pytest.approx(_test_half(dev_report, "hybrid")["metrics"]["MRR"]["value"])
 
 
 def test_metrics_on_a_hand_worked_ranking():
@@ -101,3 +230,32 @@ def test_acronym_query_finds_its_expansion(searcher):
 def test_long_query_gets_a_notice(searcher):
     result = searcher.query("co-production " * 2000)
     assert result.notice and "characters" in result.notice and result.hits
+
+
+# -- the eval command --------------------------------------------------------------------------------
+def test_eval_json_keeps_its_keys_and_adds_the_halves(built_index, capsys):
+    from panelsearch.cli import main
+
+    corpus, index = built_index
+    assert main(["eval", "--json", "--index", str(index), "--corpus", str(corpus)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"queries", "results", "halves", "content_word_share", "label_precision", "bootstrap"} <= set(report)
+    assert [r["mode"] for r in report["results"]] == ["bm25", "dense", "hybrid"]
+    assert set(report["results"][0]) >= {"mode", "metrics", "out_of_scope_flagged", "in_scope_flagged", "misses_at_5"}
+    assert set(report["halves"]["bm25"]) == set(SPLITS)
+
+
+def test_eval_text_and_a_set_without_halves(built_index, tmp_path, capsys):
+    from panelsearch.cli import main
+
+    corpus, index = built_index
+    assert main(["eval", "--index", str(index), "--corpus", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "tune (" in out and "test (" in out and "content words" in out and "strong match" in out
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps([{"id": "a", "query": "paying experts by experience", "kind": "keyword",
+                                "relevant": [{"question": 9, "speaker": "AC", "grade": 2}]},
+                               {"id": "b", "query": "sepsis screening", "kind": "out_of_scope", "relevant": []}]))
+    assert main(["eval", "--queries", str(own), "--misses", "--index", str(index), "--corpus", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "no tune/test split" in out and "missed at 5 by hybrid" in out
