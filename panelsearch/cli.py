@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model name or local path (default all-MiniLM-L6-v2, bundled)")
     p.add_argument("--if-stale", action="store_true", help="only build if the index is missing or stale")
     p.add_argument("--full", action="store_true", help="re-embed everything instead of reusing unchanged vectors")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (they are drawn only on a terminal anyway)")
 
     p = sub.add_parser("add", help="add documents (.txt .md .pdf .docx) to the corpus and update the index")
     p.add_argument("files", nargs="+", type=Path)
@@ -84,6 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default=None, help="with --scale: comma-separated sizes (default 10000,100000,1000000)")
     p.add_argument("--time-cap", type=float, default=None, help="with --scale: seconds allowed per size")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("pack", help="saved discussion packs: list, show, export as a handout")
+    packs = p.add_subparsers(dest="pack_command", required=True, parser_class=_Parser)
+    q = packs.add_parser("list", help="every saved pack, most recently changed first")
+    q.add_argument("--json", action="store_true")
+    q = packs.add_parser("show", help="one pack's passages, notes and prompts")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q = packs.add_parser("export", help="write a pack as a Word or Markdown handout")
+    q.add_argument("id")
+    q.add_argument("--format", choices=("docx", "md"), default="docx")
+    q.add_argument("-o", "--output", type=Path, default=None, help="file to write ('-': standard output)")
+    for q in packs.choices.values():
+        q.add_argument("--data", type=Path, default=None, help="data folder (default $PANELSEARCH_DATA or ./data)")
+        if q.prog.split()[-1] != "list":
+            q.add_argument("--index", type=Path, default=index_dir(), help="library to check the items against")
     return parser
 
 
@@ -113,12 +130,37 @@ def cmd_build(args) -> int:
     if args.if_stale and is_fresh(args.index, args.corpus, resolve_model(args.model)[0]):
         print(f"index at {args.index} is up to date")
         return 0
-    manifest = build_index(args.corpus, args.index, load_embedder(args.model), reuse=not args.full)
+    manifest = build_index(args.corpus, args.index, load_embedder(args.model), reuse=not args.full,
+                           progress=progress_bars(args.quiet))
     emb = manifest.get("embeddings", {})
     print(f"built {args.index}: {manifest['passage_count']} passages from {len(manifest['documents'])} "
           f"document(s), model {manifest['model']}, {manifest['build_seconds']} s "
           f"({emb.get('passages_embedded', '?')} embedded, {emb.get('passages_reused', 0)} reused)")
     return 0
+
+
+STAGES = {"read": ("documents read", "doc"), "embed": ("texts embedded (passages and questions)", "text")}
+
+
+def progress_bars(quiet: bool = False):
+    """A build's progress (index.Progress) drawn as bars on standard error: documents read, then
+    texts embedded, each with a rate and the time left. None when quiet or not on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bars: dict = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            desc, unit = STAGES.get(stage, (stage, "it"))
+            bars[stage] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+        bar = bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 def cmd_add(args) -> int:
@@ -303,5 +345,63 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_pack(args) -> int:
+    from datetime import date
+
+    from .pack import file_name
+    from .store import PackNotFound, Store, mark_missing, render
+
+    store = Store(args.data)
+    if args.pack_command == "list":
+        packs = store.list_packs()
+        if args.json:
+            print(json.dumps([p.to_json() for p in packs], ensure_ascii=False, indent=2))
+        for p in [] if args.json else packs:
+            print(_shown(f"{p.id}  {p.count:>3} passage{'s' if p.count != 1 else ' '}  "
+                         f"{p.updated:%Y-%m-%d %H:%M} UTC  {p.title}"))
+        return 0
+    saved = store.pack(args.id)
+    if saved is None:
+        raise PackNotFound(args.id)
+    try:  # the library, if there is one: names and roles, its glossary, and what it no longer holds
+        from .catalog import Catalog
+        from .index_load import load_index
+
+        catalog = Catalog.of(load_index(args.index))
+    except PanelsearchError as err:
+        catalog = None
+        print(f"panelsearch: note: items not checked against a library ({_shown(str(err))})", file=sys.stderr)
+    if catalog is not None:
+        saved = mark_missing(saved, catalog)
+    if args.pack_command == "show":
+        if args.json:
+            print(json.dumps(saved.to_json(), ensure_ascii=False, indent=2))
+            return 0
+        print(_shown(f"{saved.title} ({saved.id}): {len(saved.items)} passages, "
+                     f"updated {saved.updated:%Y-%m-%d %H:%M} UTC"))
+        for s in saved.items:
+            i = s.item
+            print()
+            print(_shown(f"{s.position}. [{i.speaker_cite}] Q{i.question_number}: {i.question}"))
+            print(_shown(f"   {i.text}"))
+            print(_shown(f"   ({i.passage_id}{', no longer in the library' if s.missing else ''})"))
+            for label, text in (("note", i.note), ("prompt", i.prompt)):
+                if text:
+                    print(_shown(f"   {label}: {' '.join(text.split())}"))
+        return 0
+    data = render(saved, args.format, catalog)
+    if args.output is not None and str(args.output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    out = args.output or Path(file_name(saved.title, date.today(), args.format))
+    out.write_bytes(data)
+    gone = sum(s.missing for s in saved.items)
+    if gone:
+        print(f"panelsearch: note: {gone} passage(s) no longer in the library, written as saved", file=sys.stderr)
+    print(_shown(f"wrote {out} ({len(saved.items)} passages)"))
+    return 0
+
+
 COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare,
-            "eval": cmd_eval, "bench": cmd_bench, "add": cmd_add}
+            "eval": cmd_eval, "bench": cmd_bench, "add": cmd_add, "pack": cmd_pack}

@@ -66,12 +66,19 @@ def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
     return out
 
 
-def load_corpus(corpus_dir: Path) -> list[Document]:
-    """Parse every document; the first bad one stops the build with its file and line."""
+def load_corpus(corpus_dir: Path, progress=None) -> list[Document]:
+    """Parse every document; the first bad one stops the build with its file and line.
+
+    ``progress("read", done, total)`` is called after each document (index.Progress).
+    """
     files = corpus_files(corpus_dir)
     if not files:
         raise ParseError(str(corpus_dir), 0, f"no documents found: expected {', '.join(SUFFIXES)} files")
-    docs = [load_document(p) for p in files]
+    docs = []
+    for n, path in enumerate(files, start=1):
+        docs.append(load_document(path))
+        if progress:
+            progress("read", n, len(files))
     seen: dict[str, str] = {}
     for doc, path in zip(docs, files):
         if doc.source in seen:

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import faiss
 import numpy as np
@@ -58,36 +59,58 @@ def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str
     return cache, data.manifest.get("built_at")
 
 
-def embed_reusing(embedder, texts: list[str], cache: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+# Reports how far a build is: progress(stage, done, total), stage "read" (documents) or "embed"
+# (passages and questions to embed). The CLI draws it as a bar, the page as st.progress.
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 64  # texts per call to the model between two progress reports
+
+
+def embed_reusing(embedder, texts: list[str], cache: dict[str, np.ndarray],
+                  progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Vectors (n, dim) for texts, each taken from cache when there; and which were, as a (n,) bool array.
 
-    Only texts not in the cache reach the embedder, each once.
+    Only texts not in the cache reach the embedder, each once, in batches reported to ``progress``.
     """
     reused = np.array([t in cache for t in texts], dtype=bool)
     new = list(dict.fromkeys(t for t in texts if t not in cache))
-    fresh = dict(zip(new, embedder.encode(new))) if new else {}
+    fresh = {}
+    for start in range(0, len(new), EMBED_BATCH):
+        batch = new[start:start + EMBED_BATCH]
+        fresh.update(zip(batch, embedder.encode(batch)))
+        if progress:
+            progress("embed", start + len(batch), len(new))
     vectors = np.zeros((len(texts), int(embedder.dim)), dtype=np.float32)
     for row, text in enumerate(texts):
         vectors[row] = cache[text] if text in cache else fresh[text]
     return vectors, reused
 
 
-def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True) -> dict:
+def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True,
+                progress: Progress | None = None) -> dict:
     """Parse, split, embed and write the index; return its manifest.
 
-    Parsing happens before anything is written, so bad input leaves the index untouched. With
-    ``reuse`` (the default), vectors of unchanged texts come from the index already at index_dir.
+    Args:
+        corpus_dir: the documents.
+        index_dir: the index folder: missing, empty or an index (anything else is refused).
+        embedder: the loaded model (embed.load_embedder).
+        reuse: take the vectors of unchanged texts from the index already at index_dir.
+        progress: called as documents are read and texts embedded (see Progress).
+    Returns:
+        The manifest written. Parsing happens before anything is written, so bad input raises
+        ParseError and leaves the index untouched.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     check_index_target(index_dir, corpus_dir)
     started = time.perf_counter()
-    fingerprint, docs = _read_corpus(corpus_dir)
+    fingerprint, docs = _read_corpus(corpus_dir, progress)
     per_doc = [document_passages(doc) for doc in docs]
     passages = [p for ps in per_doc for p in ps]
     questions = [QuestionRecord.of(d, q) for d in docs for q in d.questions]
     cache, reused_from = previous_vectors(index_dir, embedder.model_id, int(embedder.dim)) if reuse else ({}, None)
-    passage_vectors, passage_reused = embed_reusing(embedder, [passage_embed_text(p) for p in passages], cache)
-    question_vectors, question_reused = embed_reusing(embedder, [q.question for q in questions], cache)
+    texts = [passage_embed_text(p) for p in passages] + [q.question for q in questions]
+    vectors, reused = embed_reusing(embedder, texts, cache, progress)
+    passage_vectors, question_vectors = vectors[:len(passages)], vectors[len(passages):]
+    passage_reused, question_reused = reused[:len(passages)], reused[len(passages):]
     records, row = [], 0
     for doc, ps in zip(docs, per_doc):
         reused = int(passage_reused[row:row + len(ps)].sum())
@@ -115,7 +138,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True)
     return manifest
 
 
-def _read_corpus(corpus_dir: Path, attempts: int = 3) -> tuple[dict[str, str], list[Document]]:
+def _read_corpus(corpus_dir: Path, progress: Progress | None = None,
+                 attempts: int = 3) -> tuple[dict[str, str], list[Document]]:
     """(fingerprint, documents), the fingerprint taken of the very files that were parsed.
 
     A file edited while the build parses it would otherwise be recorded as fresh with its old
@@ -123,7 +147,7 @@ def _read_corpus(corpus_dir: Path, attempts: int = 3) -> tuple[dict[str, str], l
     """
     for _ in range(attempts):
         before = corpus_fingerprint(corpus_dir)
-        docs = load_corpus(corpus_dir)
+        docs = load_corpus(corpus_dir, progress)
         if corpus_fingerprint(corpus_dir) == before:
             return before, docs
     raise ParseError(str(corpus_dir), 0, "the corpus kept changing while it was being read; build again when "

@@ -278,11 +278,11 @@ def test_a_file_edited_while_the_build_reads_it_is_recorded_as_read(tmp_path, mo
     path = next(corpus.iterdir())
     real, calls = ix.load_corpus, []
 
-    def edited_after_hashing(folder):
+    def edited_after_hashing(folder, *args):
         calls.append(1)
         if len(calls) == 1:  # between the build's fingerprint and its parse
             path.write_text(path.read_text().replace("Experts", "Specialists"))
-        return real(folder)
+        return real(folder, *args)
 
     monkeypatch.setattr(ix, "load_corpus", edited_after_hashing)
     manifest = build_index(corpus, tmp_path / "index", HashEmbedder(32))
