@@ -51,3 +51,4 @@ MAX_NAME_BYTES = 200  # ... and in UTF-8 bytes: the corpus adds a prefix and suf
 PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # address space (RLIMIT_AS); see worker.py for the figures
 PARSE_CPU_SECONDS = 60  # RLIMIT_CPU
 PARSE_TIMEOUT_SECONDS = 120  # wall clock, after which the parent kills the child
+DATA_DIR = ROOT / "data"  # saved packs (store.py); $PANELSEARCH_DATA overrides it

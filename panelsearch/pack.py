@@ -1,24 +1,32 @@
-"""Discussion pack: passages a reader collected, written out as Markdown or a Word handout.
+"""Discussion pack: passages a reader collected, written out as a Word handout or Markdown.
 
-Pure functions: a list of ``PackItem`` (and a title and a date) in, a ``str`` or docx ``bytes`` out.
+Pure functions: a list of ``PackItem`` (and a title, a date, the speakers' names and a glossary) in,
+a ``str`` or docx ``bytes`` out. The handout stands alone: each passage under a topic heading drawn
+from its audience question, with the speaker's name, a note, a question to discuss and lines to
+write on; who spoke, the source named once, and the acronyms the passages use.
 """
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import Iterable, Mapping
 
 from docx import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .models import QuestionRecord, passage_id
+from .glossary import acronym_spellings, find_acronyms
+from .models import QuestionRecord, Speaker, passage_id
+from .text import clean_text
+from .wording import plural, short_question
 
 DEFAULT_TITLE = "Discussion pack"
 SUBJECT = "Passages from panel Q&A documents"
 NOTE_LINES = 4
+TOPIC_CHARS = 80  # a topic heading: the audience question, cut near here
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 _INK = RGBColor(0x1F, 0x29, 0x37)
@@ -45,6 +53,8 @@ class PackItem:
     text: str
     title: str = ""  # the source document's title, when it has one
     speaker_name: str = ""  # the speaker's display name from the document's metadata, when it has one
+    note: str = ""  # the pack maker's note for the handout
+    prompt: str = ""  # a question for the group; "" uses default_prompt(question)
 
     @classmethod
     def from_hit(cls, hit) -> "PackItem":
@@ -85,6 +95,20 @@ class PackItem:
             return f"{self.title} ({self.source})"
         return self.source
 
+    @property
+    def topic(self) -> str:
+        """The heading of the item in the handout: its audience question, shortened."""
+        return short_question(self.question, TOPIC_CHARS)
+
+    @property
+    def discussion_prompt(self) -> str:
+        return " ".join(self.prompt.split()) or default_prompt(self.question)
+
+
+def default_prompt(question: str) -> str:
+    """A question for the group, drawn from the audience question."""
+    return f"How would we answer “{short_question(question, TOPIC_CHARS)}” in our team?"
+
 
 def _name(name: str, initials: str) -> str:
     """A display name worth keeping: not empty and not just the initials again."""
@@ -123,21 +147,88 @@ def file_name(title: str, when: date, extension: str) -> str:
     return f"{slug}-{when.isoformat()}.{extension}"
 
 
+
 def _long_date(when: date) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _intro(items: list[PackItem]) -> str:
-    """'3 passages from “Title”, with space for your notes.' (or 'from 2 documents')."""
-    count = len(items)
-    sources = list(dict.fromkeys(i.source for i in items))
-    if len(sources) == 1:
-        where = f"from “{items[0].title or items[0].source}”"
-    elif sources:
-        where = f"from {len(sources)} documents"
+# -- what the handout says, whatever its format -----------------------------------------------------
+Speakers = Mapping[tuple[str, str], Speaker] | Mapping[str, Speaker] | Iterable[Speaker] | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    n: int
+    item: PackItem
+    question: str  # the whole audience question, shown when the topic heading had to cut it ("" if not)
+    who: str  # the speaker's display name, else "Panelist AC"
+    cite: str  # ", answering question 9" (and "· source 2" when the pack quotes several documents)
+
+
+@dataclass(frozen=True)
+class _Handout:
+    title: str
+    when: date
+    intro: str  # "3 passages from “Title”, with space for your notes."
+    sources: list[str]  # each document once; listed, numbered, when there are several
+    speakers: list[tuple[str, str]]  # who spoke: (name or "Panelist AC", role)
+    entries: list[_Entry]
+    glossary: list[tuple[str, str]]  # (acronym as the passages write it, expansion), used ones only
+
+
+_TEXT_FIELDS = [f.name for f in fields(PackItem) if f.name != "question_number"]
+
+
+def _speaker_finder(speakers: Speakers):
+    """(source, initials) -> the Speaker given for them, or None. Keys may be (source, initials),
+    initials alone, or a list of Speakers (a one-document pack)."""
+    by_doc, by_initials = {}, {}
+    if isinstance(speakers, Mapping):
+        for key, speaker in speakers.items():
+            (by_doc if isinstance(key, tuple) else by_initials)[key] = speaker
     else:
-        where = "from the panel's answers"
-    return f"{count} passage{'s' if count != 1 else ''} {where}, with space for your notes."
+        by_initials = {s.initials: s for s in speakers or ()}
+    return lambda source, initials: by_doc.get((source, initials)) or by_initials.get(initials)
+
+
+def _plan(items: list[PackItem], title: str, when: date | None, speakers: Speakers,
+          glossary: Mapping[str, str] | None) -> _Handout:
+    when = when or date.today()
+    title = " ".join(clean_text(title).split()) or DEFAULT_TITLE
+    # Text from the library is clean already; a note typed in, or an item built by hand, may not be:
+    # cleaned here, nothing reaches the Word file that XML 1.0 cannot hold.
+    items = [replace(i, **{f: clean_text(getattr(i, f)) for f in _TEXT_FIELDS}) for i in items]
+    documents = list(dict.fromkeys(i.source for i in items))
+    labels = {i.source: i.source_label for i in reversed(items)}
+    several = len(documents) > 1
+    if len(documents) == 1:
+        where = f" from “{items[0].title or items[0].source}”"  # the one mention of the document
+    else:
+        where = f" from {len(documents)} documents" if documents else ""
+    intro = f"{plural(len(items), 'passage')}{where}, with space for your notes."
+
+    find = _speaker_finder(speakers)
+    people: dict[tuple[str, str], tuple[str, str]] = {}
+    entries = []
+    for n, item in enumerate(items, start=1):
+        given = find(item.source, item.speaker) or Speaker(item.speaker)
+        name = _name(given.name, item.speaker) or item.speaker_name
+        who = name or f"Panelist {item.speaker}"  # never a guessed name: initials when none was given
+        tag = f" · source {documents.index(item.source) + 1}" if several else ""
+        shown = f"{who} (source {documents.index(item.source) + 1})" if several else who
+        people.setdefault((item.source, item.speaker), (shown, " ".join(given.role.split())))
+        whole = " ".join(item.question.split())
+        entries.append(_Entry(n, item, whole if item.topic != whole else "", who,
+                              f", answering question {item.question_number}{tag}"))
+
+    used: list[tuple[str, str]] = []
+    if glossary:
+        texts = [t for i in items for t in (i.question, i.text, i.note, i.prompt)]
+        keys = find_acronyms(" ".join(texts), glossary)
+        spelt = acronym_spellings(texts, {k: glossary[k] for k in keys})
+        used = sorted(((spelt.get(k, k), glossary[k]) for k in keys), key=lambda row: row[0].upper())
+    return _Handout(title, when, intro, [labels[d] for d in documents] if several else [],
+                    list(people.values()), entries, used)
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -150,30 +241,33 @@ def md_escape(text: str) -> str:
 
 
 def to_markdown(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None = None,
-                note_lines: int = NOTE_LINES) -> str:
-    """The pack as a Markdown document: one numbered section per passage, each with lines for notes."""
-    when = when or date.today()
-    title = " ".join(title.split()) or DEFAULT_TITLE
-    out = [f"# {md_escape(title)}", "", f"*Prepared {_long_date(when)}. {md_escape(_intro(items))}*", ""]
+                note_lines: int = NOTE_LINES, *, speakers: Speakers = None,
+                glossary: Mapping[str, str] | None = None) -> str:
+    """The pack as a Markdown document: who spoke, one section per passage (topic heading, quote,
+    speaker, note, a question to discuss, lines for notes), and the acronyms it uses."""
+    h = _plan(items, title, when, speakers, glossary)
+    out = [f"# {md_escape(h.title)}", "", f"*Prepared {_long_date(h.when)}. {md_escape(h.intro)}*", ""]
+    if h.sources:
+        out += ["**Sources**", ""] + [f"{n}. {md_escape(s)}" for n, s in enumerate(h.sources, start=1)] + [""]
+    if h.speakers:
+        out += ["## Who spoke", ""]
+        out += [f"- **{md_escape(who)}**" + (f", {md_escape(role)}" if role else "") for who, role in h.speakers]
+        out += [""]
     if not items:
         out += ["No passages yet.", ""]
-    for n, item in enumerate(items, start=1):
-        out += [
-            f"## {n}. Q{item.question_number} · {md_escape(item.speaker_label)}",
-            "",
-            f"**Question {item.question_number}:** {md_escape(item.question)}",
-            "",
-            f"> {md_escape(item.text)}",
-            "",
-            f"— **{md_escape(item.speaker_cite)}**, answering question {item.question_number} · "
-            f"Source: {md_escape(item.source_label)}",
-            "",
-            "**Notes**",
-            "",
-        ]
+    for e in h.entries:
+        out += [f"## {e.n}. {md_escape(e.item.topic)}", ""]
+        if e.question:
+            out += [f"*Question {e.item.question_number}: {md_escape(e.question)}*", ""]
+        out += [f"> {md_escape(e.item.text)}", "", f"— **{md_escape(e.who)}**{md_escape(e.cite)}", ""]
+        if e.item.note.strip():
+            out += [f"**Note:** {md_escape(e.item.note)}", ""]
+        out += [f"**To discuss:** {md_escape(e.item.discussion_prompt)}", "", "**Notes**", ""]
         # A line of underscores is a horizontal rule once rendered: ruled lines to write on.
         for _ in range(note_lines):
             out += ["_" * 60, ""]
+    if h.glossary:
+        out += ["## Glossary", ""] + [f"- **{md_escape(a)}**: {md_escape(x)}" for a, x in h.glossary] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -243,12 +337,28 @@ def _styles(doc) -> None:
     fmt.line_spacing = 1.2
 
 
+def _line(doc, label: str, text: str, *, muted: bool = False, size: float | None = None, keep: bool = True):
+    """A paragraph: a bold label, then text (line breaks in ``text`` kept); small and grey if muted."""
+    p = doc.add_paragraph()
+    p.paragraph_format.keep_with_next = keep
+    runs = [p.add_run(label), p.add_run(text)] if label else [p.add_run(text)]
+    if label:
+        runs[0].bold = True
+    for run in runs:
+        if muted:
+            run.font.color.rgb = _MUTED
+        if size:
+            run.font.size = Pt(size)
+    return p
+
+
 def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None = None,
-            note_lines: int = NOTE_LINES) -> bytes:
-    """The pack as a Word handout: title and date, then per passage a heading, the question, the
-    quote (shaded, with a bar at its left), the speaker and source, and ruled lines for notes."""
-    when = when or date.today()
-    title = " ".join(title.split()) or DEFAULT_TITLE
+            note_lines: int = NOTE_LINES, *, speakers: Speakers = None,
+            glossary: Mapping[str, str] | None = None) -> bytes:
+    """The pack as a Word handout: title, date and source; who spoke; per passage a topic heading,
+    the quote (shaded, with a bar at its left), the speaker, the note, a question to discuss and
+    ruled lines for notes; then a glossary of the acronyms the passages use."""
+    h = _plan(items, title, when, speakers, glossary)
     doc = Document()
     _styles(doc)
     section = doc.sections[0]
@@ -258,47 +368,45 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
     section.top_margin = section.bottom_margin = Cm(2.0)
 
     props = doc.core_properties
-    props.title, props.subject, props.author = title, SUBJECT, "panelsearch"
-    props.keywords = "; ".join(dict.fromkeys([*(i.title or i.source for i in items), "discussion pack"]))
+    props.title, props.subject, props.author = h.title, SUBJECT, "panelsearch"
+    props.keywords = "; ".join(dict.fromkeys([*(e.item.title or e.item.source for e in h.entries), "discussion pack"]))
 
     footer = section.footer.paragraphs[0]
-    footer.text = f"{title} · page "
+    footer.text = f"{h.title} · page "
     _page_number(footer)
     for run in footer.runs:
         run.font.size, run.font.color.rgb = Pt(9), _MUTED
 
-    doc.add_paragraph(title, style="Title")
-    meta = doc.add_paragraph()
-    meta_run = meta.add_run(f"Prepared {_long_date(when)}  ·  {_intro(items)}")
-    meta_run.font.color.rgb, meta_run.font.size = _MUTED, Pt(10)
+    doc.add_paragraph(h.title, style="Title")
+    _line(doc, "", f"Prepared {_long_date(h.when)}  ·  {h.intro}", muted=True, size=10, keep=False)
+    for n, source in enumerate(h.sources, start=1):
+        _line(doc, f"Source {n}:  ", source, muted=True, size=10, keep=False).paragraph_format.space_after = Pt(2)
+    if h.speakers:
+        doc.add_heading("Who spoke", level=2).paragraph_format.keep_with_next = True
+        for who, role in h.speakers:
+            p = _line(doc, who, f"  ·  {role}" if role else "", keep=False)
+            p.paragraph_format.space_after = Pt(2)
     if not items:
         doc.add_paragraph("No passages yet.")
 
-    for n, item in enumerate(items, start=1):
-        heading = doc.add_heading(f"{n}.  Q{item.question_number}  ·  {item.speaker_label}", level=1)
+    for e in h.entries:
+        heading = doc.add_heading(f"{e.n}.  {e.item.topic}", level=1)
         heading.paragraph_format.keep_with_next = True
-        if n > 1:
-            heading.paragraph_format.space_before = Pt(18)
-
-        asked = doc.add_paragraph()
-        asked.paragraph_format.keep_with_next = True
-        label = asked.add_run(f"Question {item.question_number}:  ")
-        label.bold = True
-        asked.add_run(" ".join(item.question.split())).italic = True
+        heading.paragraph_format.space_before = Pt(18)
+        if e.question:
+            _line(doc, f"Question {e.item.question_number}:  ", e.question, muted=True, size=9.5).runs[1].italic = True
 
         quote = doc.add_paragraph(style="Quote")
-        quote.add_run(f"“{' '.join(item.text.split())}”")
+        quote.add_run(f"“{' '.join(e.item.text.split())}”")
         quote.paragraph_format.keep_with_next = True
         _border(quote, "left", size=24, colour=_ACCENT, space=8)
         _shade(quote, "EEF2F7")
 
-        cite = doc.add_paragraph()
-        cite.paragraph_format.keep_with_next = True
-        who = cite.add_run(f"— {item.speaker_cite}")
-        who.bold = True
-        rest = cite.add_run(f", answering question {item.question_number}  ·  Source: {item.source_label}")
-        for run in (who, rest):
-            run.font.size, run.font.color.rgb = Pt(9.5), _MUTED
+        cite = _line(doc, f"— {e.who}", e.cite, muted=True, size=9.5)
+        cite.paragraph_format.space_after = Pt(8)
+        if e.item.note.strip():
+            _line(doc, "Note:  ", e.item.note.strip())
+        _line(doc, "To discuss:  ", e.item.discussion_prompt)
 
         notes = doc.add_heading("Notes", level=2)
         notes.paragraph_format.keep_with_next = True
@@ -311,6 +419,13 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
             # Word and LibreOffice merge runs of paragraphs with equal borders into one box: "between"
             # draws the inner lines, "bottom" the last.
             _border(ruled, "bottom", "between", size=4, colour="A0A8B4")
+
+    if h.glossary:
+        heading = doc.add_heading("Glossary", level=1)
+        heading.paragraph_format.keep_with_next = True
+        heading.paragraph_format.space_before = Pt(18)
+        for acronym, expansion in h.glossary:
+            _line(doc, acronym, f"  ·  {expansion}", keep=False).paragraph_format.space_after = Pt(2)
 
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -7,7 +7,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from panelsearch import pack
-from panelsearch.models import Hit, QuestionRecord
+from panelsearch.models import Hit, QuestionRecord, Speaker
 
 DAY = date(2026, 11, 26)
 Q9 = "Are Experts by Experience team members or 'visitors'? How do you remunerate Experts by Experience?"
@@ -65,10 +65,13 @@ def test_file_name_is_a_dated_slug():
 def test_markdown_has_every_part_of_every_item():
     md = pack.to_markdown(ITEMS, "Ward 4 meeting", DAY)
     assert md.startswith("# Ward 4 meeting\n") and "26 November 2026" in md
-    assert "## 1. Q9 · AC" in md and "## 2. Q5 · SK" in md
-    assert "**Question 9:** Are Experts by Experience team members" in md
+    # A topic heading from the audience question (cut near 80 characters), the whole question when cut
+    assert "## 1. Are Experts by Experience team members or 'visitors'? How do you remunerate…" in md
+    assert "## 2. Question 5?" in md
+    assert f"*Question 9: {Q9}*" in md and "Question 5: " not in md
     assert "> There are many different approaches." in md
-    assert "Source: coproduction-qi-webinar-qa" in md
+    assert "— **Panelist AC**, answering question 9\n" in md
+    assert "**To discuss:** How would we answer “Question 5?” in our team?" in md
     assert md.count("**Notes**") == 2 and md.count("_" * 60) == 2 * pack.NOTE_LINES
 
 
@@ -97,12 +100,15 @@ def test_docx_opens_with_title_date_and_metadata(handout):
 def test_docx_has_a_section_per_item_with_question_quote_and_source(handout):
     paragraphs = handout.paragraphs
     headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["1.  Q9  ·  AC", "2.  Q5  ·  SK"]
+    assert headings == ["1.  Are Experts by Experience team members or 'visitors'? How do you remunerate…",
+                        "2.  Question 5?"]
     quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
     assert quotes == [f"“{ITEMS[0].text}”", f"“{ITEMS[1].text}”"]
     text = "\n".join(p.text for p in paragraphs)
-    assert f"Question 9:  {Q9}" in text
-    assert "— AC, answering question 9" in text and "Source: coproduction-qi-webinar-qa" in text
+    assert f"Question 9:  {Q9}" in text and "Question 5:" not in text
+    assert "— Panelist AC, answering question 9" in text and "— Panelist SK, answering question 5" in text
+    # The one document is named once, at the top, not on every item
+    assert text.count("coproduction qi webinar qa") == 1 and "Source" not in text
 
 
 def test_docx_quotes_are_styled_with_a_bar_and_shading(handout):
@@ -165,14 +171,97 @@ def test_item_carries_the_display_name_but_not_initials_as_a_name():
 
 def test_markdown_names_the_speaker_and_the_document_title():
     md = pack.to_markdown([NAMED, ITEMS[0]], "Meeting", DAY)
-    assert "## 1. Q2 · Jo Bloggs" in md
-    assert "— **Jo Bloggs (JB)**, answering question 2 · Source: Running a patient panel (patient-panel)" in md
+    assert "## 1. Should panel members be paid?" in md
+    assert "— **Jo Bloggs**, answering question 2 · source 1" in md
     assert "2 passages from 2 documents" in md
+    assert "1. Running a patient panel (patient-panel)\n2. coproduction-qi-webinar-qa\n" in md
+    assert md.count("patient-panel") == 1
     assert "1 passage from “Running a patient panel”" in pack.to_markdown([NAMED], "M", DAY)
 
 
 def test_docx_names_the_speaker_and_the_document_title():
     doc = open_docx(pack.to_docx([NAMED], "Meeting", DAY))
-    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["1.  Q2  ·  Jo Bloggs"]
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["1.  Should panel members be paid?"]
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "— Jo Bloggs (JB), answering question 2" in text and "Source: Running a patient panel" in text
+    assert "— Jo Bloggs, answering question 2" in text and text.count("Running a patient panel") == 1
+
+
+# -- a handout that stands alone (issue #11) -----------------------------------------------------
+GLOSSARY = {"QI": "quality improvement", "EBE": "Expert by Experience", "NHS": "National Health Service",
+            "LXP": "lived experience"}
+NOTED = pack.PackItem("coproduction-qi-webinar-qa:q09:AC:1", "coproduction-qi-webinar-qa", 9, Q9, "AC",
+                      "EBEs are paid for QI work.", title="Co-production webinar", note="Ask HR first.\nThen the board.",
+                      prompt="Do we pay *our* EBEs?")
+PLAIN = pack.PackItem("coproduction-qi-webinar-qa:q05:SK:1", "coproduction-qi-webinar-qa", 5,
+                      "What are the barriers?", "SK", "Time and staff capacity.", title="Co-production webinar")
+ROLES = {("coproduction-qi-webinar-qa", "AC"): Speaker("AC", "Alex Carter", "Patient partner")}
+
+
+def paragraphs_after(doc, heading: str) -> list[str]:
+    """The texts of the paragraphs after ``heading`` up to the next heading."""
+    out, inside = [], False
+    for p in doc.paragraphs:
+        if p.style.name.startswith("Heading"):
+            if inside:
+                break
+            inside = p.text == heading
+        elif inside and p.text:
+            out.append(p.text)
+    return out
+
+
+def test_docx_says_who_spoke_by_name_and_role_and_never_guesses_a_name():
+    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES))
+    assert paragraphs_after(doc, "Who spoke") == ["Alex Carter  ·  Patient partner", "Panelist SK"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "— Alex Carter, answering question 9" in text and "— Panelist SK, answering question 5" in text
+    # Without names given, initials: a list of Speakers works for a one-document pack
+    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=[Speaker("SK", role="Chair")]))
+    assert paragraphs_after(doc, "Who spoke") == ["Panelist AC", "Panelist SK  ·  Chair"]
+
+
+def test_docx_has_the_note_and_the_prompt_or_a_default_one():
+    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Note:  Ask HR first.\nThen the board." in text  # the note's line break kept
+    assert "To discuss:  Do we pay *our* EBEs?" in text
+    assert "To discuss:  How would we answer “What are the barriers?” in our team?" in text
+    assert text.count("Note:") == 1  # no empty note for the item without one
+
+
+def test_glossary_lists_only_the_acronyms_the_pack_uses():
+    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY))
+    assert paragraphs_after(doc, "Glossary") == ["EBE  ·  Expert by Experience", "QI  ·  quality improvement"]
+    md = pack.to_markdown([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY)
+    assert md.endswith("## Glossary\n\n- **EBE**: Expert by Experience\n- **QI**: quality improvement\n")
+    # No glossary given, or none of its acronyms used: no glossary section
+    assert "Glossary" not in pack.to_markdown([NOTED], "M", DAY)
+    assert "Glossary" not in pack.to_markdown([PLAIN], "M", DAY, glossary=GLOSSARY)
+
+
+def test_markdown_has_who_spoke_note_and_prompt_escaped():
+    md = pack.to_markdown([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES)
+    assert "## Who spoke\n\n- **Alex Carter**, Patient partner\n- **Panelist SK**\n" in md
+    assert "**Note:** Ask HR first. Then the board." in md
+    assert "**To discuss:** Do we pay \\*our\\* EBEs?" in md
+    assert md.count("Co-production webinar") == 1
+
+
+def test_several_documents_are_each_named_once_and_items_point_at_them():
+    other = pack.PackItem("panel:q02:AC:1", "patient-panel", 2, "Paid?", "AC", "Yes.", title="Running a patient panel")
+    doc = open_docx(pack.to_docx([NOTED, other, PLAIN], "Meeting", DAY, speakers=ROLES))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Source 1:  Co-production webinar (coproduction-qi-webinar-qa)" in text
+    assert "Source 2:  Running a patient panel (patient-panel)" in text
+    assert text.count("patient panel") == 1 and text.count("Co-production webinar") == 1
+    assert "— Panelist AC, answering question 2 · source 2" in text
+    # The same initials in two documents are two people, unless a name says otherwise
+    assert paragraphs_after(doc, "Who spoke") == ["Alex Carter (source 1)  ·  Patient partner",
+                                                  "Panelist AC (source 2)", "Panelist SK (source 1)"]
+
+
+def test_docx_cleans_what_xml_cannot_hold():
+    hostile = pack.PackItem("p:1", "s", 1, "q\x00?", "AC", "t\x0bext\ufffe", note="a\x01b", prompt="<w:p/>")
+    doc = open_docx(pack.to_docx([hostile], "T\x1b[2J", DAY))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "“t ext”" in text and "Note:  a b" in text and "To discuss:  <w:p/>" in text
