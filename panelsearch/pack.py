@@ -253,6 +253,9 @@ def to_markdown(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | 
         out += ["## Who spoke", ""]
         out += [f"- **{md_escape(who)}**" + (f", {md_escape(role)}" if role else "") for who, role in h.speakers]
         out += [""]
+    # The terms up front, beside who spoke: read before the passages, and no page of its own at the end.
+    if h.glossary:
+        out += ["## Glossary", ""] + [f"- **{md_escape(a)}**: {md_escape(x)}" for a, x in h.glossary] + [""]
     if not items:
         out += ["No passages yet.", ""]
     for e in h.entries:
@@ -266,8 +269,6 @@ def to_markdown(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | 
         # A line of underscores is a horizontal rule once rendered: ruled lines to write on.
         for _ in range(note_lines):
             out += ["_" * 60, ""]
-    if h.glossary:
-        out += ["## Glossary", ""] + [f"- **{md_escape(a)}**: {md_escape(x)}" for a, x in h.glossary] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -319,7 +320,7 @@ def _styles(doc) -> None:
     normal.font.size = Pt(11)
     normal.font.color.rgb = _INK
     normal.paragraph_format.space_after = Pt(6)
-    for name, size in (("Title", 24), ("Heading 1", 14), ("Heading 2", 12)):
+    for name, size in (("Title", 24), ("Heading 1", 13), ("Heading 2", 12)):  # 13: a topic fits a line
         style = doc.styles[name]
         style.font.name = "Calibri"
         style.font.size = Pt(size)
@@ -386,6 +387,10 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
         for who, role in h.speakers:
             p = _line(doc, who, f"  ·  {role}" if role else "", keep=False)
             p.paragraph_format.space_after = Pt(2)
+    if h.glossary:  # up front, as in the Markdown
+        doc.add_heading("Glossary", level=2).paragraph_format.keep_with_next = True
+        for acronym, expansion in h.glossary:
+            _line(doc, acronym, f"  ·  {expansion}", keep=False).paragraph_format.space_after = Pt(2)
     if not items:
         doc.add_paragraph("No passages yet.")
 
@@ -419,13 +424,6 @@ def to_docx(items: list[PackItem], title: str = DEFAULT_TITLE, when: date | None
             # Word and LibreOffice merge runs of paragraphs with equal borders into one box: "between"
             # draws the inner lines, "bottom" the last.
             _border(ruled, "bottom", "between", size=4, colour="A0A8B4")
-
-    if h.glossary:
-        heading = doc.add_heading("Glossary", level=1)
-        heading.paragraph_format.keep_with_next = True
-        heading.paragraph_format.space_before = Pt(18)
-        for acronym, expansion in h.glossary:
-            _line(doc, acronym, f"  ·  {expansion}", keep=False).paragraph_format.space_after = Pt(2)
 
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -17,7 +17,7 @@ import re
 import secrets
 import sqlite3
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -118,7 +118,7 @@ class PackSummary:
     title: str
     created: datetime
     updated: datetime
-    count: int = field(default=0)
+    count: int = 0
 
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "created": self.created.isoformat(),

@@ -233,7 +233,8 @@ def test_glossary_lists_only_the_acronyms_the_pack_uses():
     doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY))
     assert paragraphs_after(doc, "Glossary") == ["EBE  ·  Expert by Experience", "QI  ·  quality improvement"]
     md = pack.to_markdown([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY)
-    assert md.endswith("## Glossary\n\n- **EBE**: Expert by Experience\n- **QI**: quality improvement\n")
+    # up front, after who spoke and before the passages
+    assert "## Glossary\n\n- **EBE**: Expert by Experience\n- **QI**: quality improvement\n\n## 1. " in md
     # No glossary given, or none of its acronyms used: no glossary section
     assert "Glossary" not in pack.to_markdown([NOTED], "M", DAY)
     assert "Glossary" not in pack.to_markdown([PLAIN], "M", DAY, glossary=GLOSSARY)
