@@ -311,7 +311,8 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
         return
     terms = html.query_terms(state.query, prepared.expanded)
     groups = views.group_by_question(result.hits, state.k) if state.grouped else views.one_per_hit(result.hits)
-    who = f" from {', '.join(state.speakers)}" if state.speakers else ""
+    shown = views.speaker_options(searcher.documents, state.docs)
+    who = f" from {wording.and_list(shown.get(s, s) for s in state.speakers)}" if state.speakers else ""
     where = f" in {wording.plural(len(state.docs), 'document')}" if state.docs and len(state.docs) > 1 else \
         f" in “{searcher.titles.get(state.docs[0], state.docs[0])}”" if state.docs else ""
     unit = "question" if state.grouped else "passage"
@@ -399,11 +400,13 @@ def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
     st.selectbox("Go to a question", [None, *labels], key="w_browse_q", on_change=_browse_pick, args=(multi,),
                  format_func=lambda key: "All questions" if key is None else labels[key])
     questions = views.browse_questions(searcher.questions, state.speakers, state.q, state.docs)
+    shown = views.speaker_options(searcher.documents, state.docs)
+    names = [shown.get(s, s) for s in state.speakers]
     if state.speakers:
-        st.caption(f"Showing only {' and '.join(state.speakers)}'s answers ({len(questions)} questions). "
+        st.caption(f"Showing only {html.escape(wording.and_list(names))}'s answers ({len(questions)} questions). "
                    "Change this under **Speakers** in the sidebar.")
     if not questions:
-        st.info(f"{' and '.join(state.speakers)} did not answer Q{state.q}." if state.q is not None
+        st.info(f"{html.escape(wording.and_list(names))} did not answer Q{state.q}." if state.q is not None
                 else "No questions match these filters.")
     for source, group in views.by_document(questions):
         if multi:
@@ -595,6 +598,9 @@ def main() -> None:
 
     st.title("What did the panel say?")
     st.caption(html.escape(views.library_caption(searcher.documents, len(searcher.questions))))
+    panel = views.panelists_line(searcher.documents)
+    if panel:
+        st.caption(html.escape(panel))
     if st.session_state.link_problems:
         st.warning("Parts of the link were ignored: " + html.escape("; ".join(st.session_state.link_problems))
                    + ".")

@@ -75,11 +75,20 @@ def highlight(text: str, terms: Iterable[str] = (), glossary: Mapping[str, str] 
     text = re.sub(r"\s+", " ", str(text))  # spaces at the ends stay: answer_html joins pieces
     out, pos = [], 0
     for url in _URL_RE.finditer(text):
+        address = url.group(0).rstrip(".,;:!?)'\"")  # the sentence's punctuation is not the address's
         out.append(_highlight_words(text[pos:url.start()], terms, glossary))
-        out.append(_escape(url.group(0)))
-        pos = url.end()
+        out.append(link_html(address))
+        pos = url.start() + len(address)
     out.append(_highlight_words(text[pos:], terms, glossary))
     return "".join(out)
+
+
+def link_html(address: str) -> str:
+    """A web address in an answer as a link that opens in a new tab. Only http(s) and www.
+    addresses reach here (_URL_RE); the address is escaped in the attribute and in the text."""
+    href = address if address.lower().startswith(("http://", "https://")) else f"https://{address}"
+    return (f'<a href="{_escape(href)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f'{_escape(address)}</a>')
 
 
 def _highlight_words(text: str, terms: frozenset[str], glossary: Mapping[str, str] | None) -> str:

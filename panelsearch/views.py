@@ -281,6 +281,18 @@ def added_speaker_names(report) -> dict[str, list[str]]:
     return {d.source: [s.display for s in d.speaker_details] for d in records}
 
 
+def panelists_line(documents: list[DocumentRecord], sources: Iterable[str] = ()) -> str:
+    """Who the panelists are, for the top of the page: name and role where the metadata gives them,
+    "panelist AC" otherwise (names are never guessed). Empty for a library of several documents,
+    where each document's heading in Browse introduces its own panel."""
+    chosen = [d for d in documents if not sources or d.source in sources]
+    if len(chosen) != 1:
+        return ""
+    people = [", ".join(x for x in (s.name or f"panelist {s.initials}", s.role) if x)
+              + (f" ({s.initials})" if s.name else "") for s in chosen[0].speaker_details]
+    return f"The panel: {'; '.join(people)}." if people else ""
+
+
 def speaker_options(documents: list[DocumentRecord], sources: Iterable[str] = ()) -> dict[str, str]:
     """initials -> the label of the speaker filter's option, for the chosen documents (all if none).
 

@@ -401,3 +401,19 @@ def test_glossary_rows_use_the_corpus_spelling(searcher):
 
 def test_answer_html_does_not_mark_a_passage_that_is_the_whole_answer():
     assert "ps-matched" not in html.answer_html("Only one sentence.", ["Only one sentence."])
+
+
+# -- issue #11: links, panelists ------------------------------------------------------------------
+def test_web_addresses_in_answers_are_links_escaped_as_text():
+    out = html.highlight('See https://www.england.nhs.uk/x?a=1&b="2"z. Or www.rcpsych.ac.uk/qi, then stop.')
+    assert '<a href="https&#58;//www&#46;england' not in out  # the dot stays a dot in an attribute
+    assert 'href="https&#58;//www.england.nhs.uk/x?a=1&amp;b=&quot;2&quot;z"' in out
+    assert 'target="_blank" rel="noopener noreferrer nofollow"' in out
+    assert 'href="https&#58;//www.rcpsych.ac.uk/qi"' in out and "</a>, then stop." in out
+    assert html.highlight("javascript:alert(1) and data:text/html,x").count("<a ") == 0
+
+
+def test_panelists_are_introduced_by_name_and_role_or_as_panelist():
+    doc = record("panel", Speaker("AC"), Speaker("JB", "Jo Bloggs", "Patient panel chair"))
+    assert views.panelists_line([doc]) == "The panel: panelist AC; Jo Bloggs, Patient panel chair (JB)."
+    assert views.panelists_line([doc, record("x")]) == ""
