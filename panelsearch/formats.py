@@ -16,15 +16,21 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import config
 from .errors import ParseError
 from .models import Answer, Document, Question, Speaker
-from .parse import CONTROL_RE, SPACE_RE, SPEAKER_RE, join_lines, parse_file, parse_text, read_text
+from .parse import (SPACE_RE, SPEAKER_RE, cap_warnings, join_lines, parse_file, parse_text, read_text, speaker_warnings,
+                    too_many_questions)
+from .parse import shorten as _short
+from .text import clean_text
 
 FORMATS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx"}
 META_SUFFIX = ".meta.json"
 META_FIELDS = ("title", "date", "event", "speakers")
 INITIALS_RE = re.compile(r"[A-Z]{2,4}")
-FIELD_RE = re.compile(r"^\s*(?:\*\*|__)?(title|date|event)(?:\*\*|__)?\s*:(?:\*\*|__)?\s*(.*?)\s*$", re.IGNORECASE)
+# The value is the rest of the line, stripped in Python: "(.*?)\s*$" was quadratic on a value
+# followed by thousands of spaces. Every pattern here is linear on any input (tests/test_hardening_readers.py).
+FIELD_RE = re.compile(r"^\s*(?:\*\*|__)?(title|date|event)(?:\*\*|__)?\s*:(?:\*\*|__)?(.*)", re.IGNORECASE)
 
 
 def metadata_path(doc_path: Path) -> Path:
@@ -73,22 +79,40 @@ def _json_line(text: str, key: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
+def _meta_value(name: str, line: int, field: str, value: str, limit: int, who: str = "") -> str:
+    """A metadata string cleaned (clean_text, stripped) and within ``limit`` characters."""
+    value = clean_text(value).strip()
+    if len(value) > limit:
+        raise ParseError(name, line, f"{who}'{field}' is {len(value):,} characters long; at most {limit:,}")
+    return value
+
+
 def read_metadata(path: Path) -> Metadata:
     """Read ``{"title", "date", "event", "speakers": {"AC": {"name", "role"} or "name"}}``, all optional."""
     path = Path(path)
-    name, text = path.name, read_text(path)
+    name = path.name
+    size = path.stat().st_size
+    if size > config.MAX_META_BYTES:
+        raise ParseError(name, 0, f"the metadata file is {size:,} bytes; at most {config.MAX_META_BYTES:,}")
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ParseError(name, err.lineno, f"not valid JSON: {err.msg} (column {err.colno})") from None
+    except RecursionError:  # "[[[[..." thousands deep: the decoder recurses once per level
+        raise ParseError(name, 1, "nested too deeply: expected a JSON object such as "
+                                  '{"title": "...", "speakers": {"AC": "A. Name"}}') from None
     if not isinstance(data, dict):
         raise ParseError(name, 1, 'expected a JSON object such as {"title": "...", "speakers": {"AC": "A. Name"}}')
     for key in data:
         if key not in META_FIELDS:
-            raise ParseError(name, _json_line(text, key), f"unknown field '{key}': expected {', '.join(META_FIELDS)}")
+            raise ParseError(name, _json_line(text, key),
+                             f"unknown field '{_short(clean_text(key))}': expected {', '.join(META_FIELDS)}")
     for key in ("title", "date", "event"):
         if not isinstance(data.get(key, ""), str):
             raise ParseError(name, _json_line(text, key), f"'{key}' should be text in quotes")
+    limits = {"title": config.MAX_TITLE_CHARS, "date": config.MAX_DATE_CHARS, "event": config.MAX_EVENT_CHARS}
+    fields = {key: _meta_value(name, _json_line(text, key), key, data.get(key, ""), limit) for key, limit in limits.items()}
     speakers = data.get("speakers", {})
     if not isinstance(speakers, dict):
         raise ParseError(name, _json_line(text, "speakers"),
@@ -97,14 +121,16 @@ def read_metadata(path: Path) -> Metadata:
     for initials, info in speakers.items():
         line = lines[initials] = _json_line(text, initials)
         if not INITIALS_RE.fullmatch(initials):
-            raise ParseError(name, line, f"speaker '{initials}': use the 2-4 capitals of the speaker's tag, such as 'AC'")
+            raise ParseError(name, line, f"speaker '{_short(clean_text(initials))}': use the 2-4 capitals of the "
+                                         "speaker's tag, such as 'AC'")
         if isinstance(info, str):
             info = {"name": info}
         if not isinstance(info, dict) or set(info) - {"name", "role"} or not all(isinstance(v, str) for v in info.values()):
             raise ParseError(name, line, f"speaker '{initials}': expected a name, or {{\"name\": \"...\", \"role\": \"...\"}}")
-        people.append(Speaker(initials, info.get("name", "").strip(), info.get("role", "").strip()))
-    return Metadata(name, data.get("title", "").strip(), data.get("date", "").strip(),
-                    data.get("event", "").strip(), tuple(people), lines)
+        who = f"speaker '{initials}': "
+        people.append(Speaker(initials, _meta_value(name, line, "name", info.get("name", ""), config.MAX_NAME_CHARS, who),
+                              _meta_value(name, line, "role", info.get("role", ""), config.MAX_ROLE_CHARS, who)))
+    return Metadata(name, fields["title"], fields["date"], fields["event"], tuple(people), lines)
 
 
 def apply_metadata(doc: Document, meta: Metadata) -> Document:
@@ -114,8 +140,11 @@ def apply_metadata(doc: Document, meta: Metadata) -> Document:
             raise ParseError(meta.file, meta.lines.get(person.initials, 1),
                              f"speaker '{person.initials}' does not answer anything in {Path(doc.path).name or doc.source} "
                              f"(its speakers are {', '.join(doc.speakers)})")
+    # A tag the metadata names is a speaker after all ('PS' for Paul Smith): no warning about it.
+    named = [f"'{p.initials}:' was read as a speaker tag" for p in meta.people if p.name]
+    warnings = tuple(w for w in doc.warnings if not any(n in w for n in named))
     return replace(doc, title=meta.title or doc.title, date=meta.date or doc.date, event=meta.event or doc.event,
-                   people=_merge_people(doc.people, meta.people))
+                   people=_merge_people(doc.people, meta.people), warnings=warnings)
 
 
 def _merge_people(own: tuple[Speaker, ...], given: tuple[Speaker, ...]) -> tuple[Speaker, ...]:
@@ -133,15 +162,20 @@ def _title_from_stem(stem: str) -> str:
 # -- Markdown ---------------------------------------------------------------------------------
 
 MD_EXPECTED = "expected '## 1. Question text' headings, each followed by answers starting with a tag such as '**AC:**'"
-MD_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-MD_NUMBER_RE = re.compile(r"^(?:Q(?:uestion)?\s*)?(\d{1,4})\s*[.):]?(?:\s+|$)(.*)$", re.IGNORECASE)
+# Heading text, tag text and field values are "the rest of the line", stripped in Python (see
+# _heading_text): a pattern ending "(.*?)\s*$" backtracks over every trailing space for every
+# character it tries, and "## " followed by 20,000 spaces took seconds.
+MD_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)")
+MD_NUMBER_RE = re.compile(r"^(?:Q(?:uestion)?\s*)?(\d{1,4})\s*[.):]?(?:\s+|$)(.*)", re.IGNORECASE)
 _BOLD = r"(?:\*\*|__)?"
-MD_TAG_RE = re.compile(rf"^\s*(?:[-*+]\s+)?{_BOLD}([A-Z]{{2,4}}){_BOLD}:{_BOLD}(?=\s|$)\s*(.*)$")
+MD_TAG_RE = re.compile(rf"^\s*(?:[-*+]\s+)?{_BOLD}([A-Z]{{2,4}}){_BOLD}:{_BOLD}(?=\s|$)(.*)")
 MD_INLINE_TAG_RE = re.compile(r"(?<!\S)(?:\*\*|__)([A-Z]{2,4})(?::(?:\*\*|__)|(?:\*\*|__):)(?=\s|$)")
 MD_SPEAKERS_RE = re.compile(r"^\s*(?:\*\*|__)?speakers(?:\*\*|__)?\s*:(?:\*\*|__)?\s*$", re.IGNORECASE)
 MD_RULE_RE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|<!--.*-->)\s*$")
-MD_LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-MD_AUTOLINK_RE = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
+# Neither part of a link may hold "[", nor an autolink "<": each try then stops at the next one,
+# where "[a](" or "<http://" repeated 20,000 times made every try run to the end of the line.
+MD_LINK_RE = re.compile(r"\[([^\[\]]+)\]\(([^)\s\[]+)\)")
+MD_AUTOLINK_RE = re.compile(r"<((?:https?://|mailto:)[^<>\s]+)>")
 # Linear on any line: the inner part cannot itself hold the closing "**" or "__" (a backreference
 # version took 30 s on an 80 KB line of "**a ").
 MD_BOLD_RE = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
@@ -156,6 +190,21 @@ def _md_inline(text: str) -> str:
     text = MD_BOLD_RE.sub(lambda m: m.group(1) or m.group(2), text)
     text = MD_ITALIC_RE.sub(r"\1", text)
     return MD_ESCAPE_RE.sub(r"\1", text).strip()
+
+
+def _heading_text(rest: str) -> str:
+    """A heading's text without its closing #s: ``1. Why? ##`` -> ``1. Why?``; ``C#`` keeps its #."""
+    text = rest.strip()
+    body = text.rstrip("#")
+    if body != text and body[-1:].isspace():
+        text = body.rstrip()
+    return text
+
+
+def _field(line: str) -> tuple[str, str] | None:
+    """``Date: 17 June 2021`` -> ("date", "17 June 2021"); None for a line that is no such field."""
+    m = FIELD_RE.match(line)
+    return (m.group(1).lower(), m.group(2).strip()) if m else None
 
 
 def _person(initials: str, text: str) -> Speaker:
@@ -179,7 +228,7 @@ class _MdQuestion:
 def parse_markdown(text: str, source: str = "<markdown>") -> Document:
     """Parse a hand-typed Markdown Q&A. Raises ParseError naming ``source`` and a line."""
     name, stem = Path(source).name, Path(source).stem
-    text = CONTROL_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = clean_text(text)
     lines = text.split("\n")
     if not text.strip():
         raise ParseError(name, 1, f"file is empty: {MD_EXPECTED}")
@@ -191,13 +240,15 @@ def parse_markdown(text: str, source: str = "<markdown>") -> Document:
             continue
         heading = MD_HEADING_RE.match(raw)
         if heading:
-            level, words = len(heading.group(1)), heading.group(2).strip()
+            level, words = len(heading.group(1)), _heading_text(heading.group(2))
             if level == 2:
                 m = MD_NUMBER_RE.match(words)
                 number = int(m.group(1)) if m else (blocks[-1].number + 1 if blocks else 1)
                 if blocks and number <= blocks[-1].number:
                     raise ParseError(name, line_no, f"question {number} comes after question {blocks[-1].number}: "
                                                     "number the '##' questions in order, 1, 2, 3, ...")
+                if len(blocks) == config.MAX_QUESTIONS:
+                    raise too_many_questions(name, line_no)
                 blocks.append(_MdQuestion(number, line_no, m.group(2) if m else words))
             elif level == 1 and not title and not blocks:
                 title = _md_inline(words)
@@ -207,15 +258,15 @@ def parse_markdown(text: str, source: str = "<markdown>") -> Document:
             blocks[-1].body.append((line_no, raw))
             continue
         # The preamble: title, date, event and a list of speakers; any other text is an introduction.
-        f = FIELD_RE.match(raw)
+        f = _field(raw)
         tag = MD_TAG_RE.match(raw)
         if MD_SPEAKERS_RE.match(raw):
             in_speakers = True
         elif f and not (tag and in_speakers):
-            fields.setdefault(f.group(1).lower(), _md_inline(f.group(2)))
+            fields.setdefault(f[0], _md_inline(f[1]))
             in_speakers = False
         elif tag and in_speakers:
-            people[tag.group(1)] = _person(tag.group(1), tag.group(2))
+            people[tag.group(1)] = _person(tag.group(1), tag.group(2).strip())
             people_lines[tag.group(1)] = line_no
         elif raw.strip():
             in_speakers = False
@@ -224,7 +275,8 @@ def parse_markdown(text: str, source: str = "<markdown>") -> Document:
         raise ParseError(name, first, f"no question found: {MD_EXPECTED}")
     questions = tuple(_md_question(name, b) for b in blocks)
     doc = Document(source=stem, title=title or fields.get("title") or _title_from_stem(stem), questions=questions,
-                   path=str(source), date=fields.get("date", ""), event=fields.get("event", ""))
+                   path=str(source), date=fields.get("date", ""), event=fields.get("event", ""),
+                   warnings=cap_warnings(speaker_warnings(questions)))
     for initials in people:
         if initials not in doc.speakers:
             raise ParseError(name, people_lines[initials], f"the speakers list names '{initials}', who answers no question "
@@ -240,7 +292,7 @@ def _md_question(name: str, block: _MdQuestion) -> Question:
         tag = MD_TAG_RE.match(raw)
         if tag:
             answers.append((tag.group(1), line_no, []))
-            text = tag.group(2)
+            text = tag.group(2).lstrip()
         parts = MD_INLINE_TAG_RE.split(text)  # a bold tag inside a line starts another answer
         (answers[-1][2] if answers else asked).append((line_no, parts[0]))
         for speaker, rest in zip(parts[1::2], parts[2::2]):
@@ -271,7 +323,7 @@ QUESTION_HEADS = {"question", "questions"}
 ANSWER_HEADS = {"answer", "answers", "response", "responses"}
 HEADER_WORDS = QUESTION_HEADS | ANSWER_HEADS | {"", "no", "number", "num", "q"}  # "#" and "No." included
 ROW_NUMBER_RE = re.compile(r"(?:Q(?:uestion)?\.?\s*)?(\d{1,4})\s*[.):]?", re.IGNORECASE)
-URL_END_RE = re.compile(r"(?:https?://|www\.)\S*/")
+URL_START_RE = re.compile(r"https?://|www\.")
 TABLE_EXPECTED = "expected a table with a number column, a Question column and an Answer column"
 
 
@@ -295,11 +347,18 @@ def join_cell_lines(lines: list[str]) -> str:
         if merged:
             last, first = merged[-1].rsplit(" ", 1)[-1], text.split(" ", 1)[0]
             url_piece = re.search(r"/|\w\.\w", first) or (first == text and first.endswith("-"))
-            if last.endswith("://") or (URL_END_RE.fullmatch(last) and url_piece):
+            if last.endswith("://") or (_ends_a_url(last) and url_piece):
                 merged[-1] += text
                 continue
         merged.append(text)
     return join_lines(list(enumerate(merged, start=1)))[0]
+
+
+def _ends_a_url(word: str) -> bool:
+    """``https://x.org/a/`` or ``www.x.org/`` (one word): a URL broken after a slash. Tested in
+    Python: the pattern ``(?:https?://|www[.])\\S*/`` was quadratic when searched for in "www.www...". """
+    start = URL_START_RE.match(word)
+    return start is not None and word.endswith("/") and len(word) > start.end()
 
 
 @dataclass
@@ -343,6 +402,8 @@ def table_questions(name: str, rows: list[_Row]) -> tuple[Question, ...]:
             n = groups[-1][0] + 1 if groups else 1
             new = not numbered and bool("".join(r.question).strip())
         if new:
+            if len(groups) == config.MAX_QUESTIONS:
+                raise too_many_questions(name, r.line)
             if groups:  # the question above is complete: check it now, so errors come in reading order
                 done.append(_table_question(name, *groups[-1]))
             groups.append((n, r, list(r.question), list(r.answer)))
@@ -377,18 +438,13 @@ def _table_question(name: str, number: int, first: _Row, asked: list[str], said:
     return Question(number=number, text=question, answers=tuple(answers), line=first.line)
 
 
-def _short(text: str, n: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "\u2026"
-
-
 def _preamble(lines: list[str]) -> dict:
     """``Date:`` and ``Event:`` lines written above the table."""
     found: dict = {}
     for line in lines:
-        m = FIELD_RE.match(line)
-        if m and m.group(2):
-            found.setdefault(m.group(1).lower(), m.group(2))
+        f = _field(line)
+        if f and f[1]:
+            found.setdefault(*f)
     return found
 
 
@@ -425,7 +481,8 @@ def parse_pdf(path: Path) -> Document:
 
     path = Path(path)
     try:
-        with pdfplumber.open(path) as pdf:
+        # Page objects for one page more than the cap at most, however many the file has.
+        with pdfplumber.open(path, pages=range(1, config.MAX_PDF_PAGES + 2)) as pdf:
             return _read_pdf(pdf, path)
     except (PdfminerException, PSException) as err:
         cause = err.args[0] if err.args else err
@@ -436,25 +493,33 @@ def parse_pdf(path: Path) -> Document:
 
 def _read_pdf(pdf, path: Path) -> Document:
     name = path.name
+    if len(pdf.pages) > config.MAX_PDF_PAGES:
+        raise ParseError(name, 0, f"too large or too complex to read safely: more than {config.MAX_PDF_PAGES:,} "
+                                  "pages; split the document")
     columns: _Columns | None = None
     rows: list[_Row] = []
     above: list[tuple[float, str]] = []  # (font size, text) of the lines above the table
+    texts: list[str] = []  # each page's text while no table is found: the text format is read from it
     for page_no, page in enumerate(pdf.pages, start=1):
-        headers = _pdf_headers(page.extract_words())
-        found = _pdf_layout(page, columns, headers[0] if headers else None)
-        if found is None:
+        try:
+            headers = _pdf_headers(page.extract_words())
+            found = _pdf_layout(page, columns, headers[0] if headers else None)
+            if found is None:
+                if columns is None:
+                    above.extend(_pdf_lines(page.chars))
+                    texts.append(page.extract_text() or "")
+                continue
             if columns is None:
-                above.extend(_pdf_lines(page.chars))
-            continue
-        if columns is None:
-            above.extend(_pdf_lines([c for c in page.chars if c["bottom"] <= found[1] + 0.5]))
-        columns, top, bottom = found
-        rows.extend(_pdf_rows(page, page_no, columns, top, bottom, headers))
+                above.extend(_pdf_lines([c for c in page.chars if c["bottom"] <= found[1] + 0.5]))
+            columns, top, bottom = found
+            rows.extend(_pdf_rows(page, page_no, columns, top, bottom, headers))
+        finally:
+            page.close()  # drop the page's characters and layout: kept, 500 pages took gigabytes
     if columns is None:
-        return _as_text(name, path, "\n".join(page.extract_text() or "" for page in pdf.pages))
+        return _as_text(name, path, "\n".join(texts))
     questions = table_questions(name, rows)
     info = _preamble([text for _, text in above])
-    title = _pdf_title(above) or _pdf_meta_title(pdf.metadata) or _title_from_stem(path.stem)
+    title = _pdf_title(above) or clean_text(_pdf_meta_title(pdf.metadata)) or _title_from_stem(path.stem)
     return Document(source=path.stem, title=title, questions=questions, path=str(path),
                     date=info.get("date", ""), event=info.get("event", ""))
 
@@ -539,7 +604,8 @@ def _pdf_rows(page, page_no: int, cols: _Columns, top: float, bottom: float, hea
         if not any(c["text"].strip() for cell in cells for c in cell):
             continue
         row_no += 1
-        number, asked, said = (extract_text(cell).split("\n") if cell else [] for cell in cells)
+        number, asked, said = ([clean_text(line) for line in extract_text(cell).split("\n")] if cell else []
+                               for cell in cells)
         rows.append(_Row(page_no, f"page {page_no}, row {row_no}", " ".join(number), asked, said))
     return rows
 
@@ -575,7 +641,7 @@ def _pdf_lines(chars: list[dict], by_top: bool = False) -> list[tuple[float, str
             lines.append([c])
     out = []
     for line in lines:
-        text = extract_text(line).strip()
+        text = clean_text(extract_text(line)).strip()
         if text:
             out.append((line[0]["top"] if by_top else max(c["size"] for c in line), text))
     return out
@@ -617,11 +683,11 @@ def parse_docx(path: Path) -> Document:
 
     path = Path(path)
     name = path.name
+    _check_docx_size(path)
     try:
         document = docx.Document(str(path))
     except (OpcError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as err:
-        raise ParseError(name, 0, f"not a readable Word file ({_short(str(err), 80)}): expected a .docx "
-                                  f"saved by Word or LibreOffice, with {TABLE_EXPECTED[11:]}") from None
+        raise _unreadable_docx(name, err) from None
     above: list[tuple[str, str]] = []  # (style name, text) of paragraphs before the table
     paragraphs: list[str] = []
     rows: list[_Row] = []
@@ -633,25 +699,104 @@ def parse_docx(path: Path) -> Document:
             found, columns = _docx_rows(name, block, tables, columns)
             rows.extend(found)
         else:
-            paragraphs.append(block.text)
+            text = clean_text(block.text)
+            paragraphs.append(text)
             if columns is None:
-                above.append((block.style.name if block.style is not None else "", block.text.strip()))
+                above.append((block.style.name if block.style is not None else "", text.strip()))
     if columns is None:
         return _as_text(name, path, "\n".join(paragraphs))
     info = _preamble([text for _, text in above])
     heading = next((t for style, t in above if t and style.lower().startswith(("title", "heading"))), "")
-    title = heading or (document.core_properties.title or "").strip() or _title_from_stem(path.stem)
+    title = heading or clean_text(document.core_properties.title or "").strip() or _title_from_stem(path.stem)
     return Document(source=path.stem, title=title, questions=table_questions(name, rows), path=str(path),
                     date=info.get("date", ""), event=info.get("event", ""))
 
 
-def _cell_lines(cell) -> list[str]:
-    return [line for p in cell.paragraphs for line in p.text.split("\n")]
+def _unreadable_docx(name: str, err: Exception) -> ParseError:
+    return ParseError(name, 0, f"not a readable Word file ({_short(str(err), 80)}): expected a .docx "
+                               f"saved by Word or LibreOffice, with {TABLE_EXPECTED[11:]}")
+
+
+def _check_docx_size(path: Path) -> None:
+    """Refuse a .docx whose parts would expand past the caps, before anything is decompressed.
+
+    A .docx is a zip: a few KB can hold a word/document.xml of gigabytes of spaces. The sizes
+    checked are the ones the zip declares; the zip reader never expands a part past its declared
+    size, so a part that lies about it cannot grow larger either.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise _unreadable_docx(path.name, err) from None
+    if len(members) > config.MAX_DOCX_MEMBERS:
+        raise ParseError(path.name, 0, f"too large or too complex to read safely: it holds {len(members):,} parts; "
+                                       f"at most {config.MAX_DOCX_MEMBERS:,}")
+    total, biggest = sum(m.file_size for m in members), max((m.file_size for m in members), default=0)
+    if total > config.MAX_DOCX_TOTAL_BYTES or biggest > config.MAX_DOCX_MEMBER_BYTES:
+        raise ParseError(path.name, 0, f"too large or too complex to read safely: it expands to {total / 2**20:,.0f} MB "
+                                       f"(at most {config.MAX_DOCX_TOTAL_BYTES / 2**20:,.0f} MB, and "
+                                       f"{config.MAX_DOCX_MEMBER_BYTES / 2**20:,.0f} MB for one part)")
+
+
+class _WordCell:
+    """A Word table cell (a ``w:tc``) as the reader needs it: its lines, and the columns it spans."""
+
+    def __init__(self, tc, table, span: int):
+        from docx.table import _Cell
+
+        self.lines = [line for p in _Cell(tc, table).paragraphs for line in clean_text(p.text).split("\n")]
+        self.text = "\n".join(self.lines)
+        self.span = span
+
+
+def _xml_attr(read, default):
+    """An attribute read through python-docx, or ``default`` where it is absent or not valid."""
+    from docx.oxml.exceptions import InvalidXmlError
+
+    try:
+        value = read()
+    except (ValueError, InvalidXmlError):
+        return default
+    return default if value is None else value
+
+
+def _word_grid(table) -> list[list[_WordCell]]:
+    """Each row's cells, one per grid column a cell covers, as python-docx's ``row.cells`` gives
+    them (a cell spanning two columns twice; a ``vMerge="continue"`` cell as the cell above it),
+    but linear and bounded, where ``row.cells`` is neither on a hostile file:
+
+    - a cell spans at most MAX_TABLE_COLUMNS columns, and a row is read as at most that many
+      (``gridSpan="30000000"`` made python-docx build 30 million cells, 2.3 GB);
+    - a merged-from-above cell is looked up in the row above, already resolved (python-docx walks
+      up one row at a time for each such cell: 1,000 merged rows raised RecursionError after 72 s).
+    """
+    width = config.MAX_TABLE_COLUMNS
+    grid: list[list[_WordCell]] = []
+    above: dict[int, _WordCell] = {}  # grid offset -> the cell that starts there in the row above
+    for tr in table._tbl.tr_lst:
+        cells: list[_WordCell] = []
+        starts: dict[int, _WordCell] = {}
+        offset = _xml_attr(lambda: tr.grid_before, 0)
+        for tc in tr.tc_lst:
+            if len(cells) >= width:
+                break
+            span = min(max(_xml_attr(lambda: tc.grid_span, 1), 1), width)
+            merged = _xml_attr(lambda: tc.vMerge, None) == "continue"
+            cell = above.get(offset) if merged else None
+            if cell is None:  # not merged, or nothing above to merge with: a cell of its own
+                cell = _WordCell(tc, table, span)
+            starts[offset] = cell
+            cells.extend([cell] * min(cell.span, width - len(cells)))
+            offset += span
+        grid.append(cells)
+        above = starts
+    return grid
 
 
 def _docx_rows(name: str, table, table_no: int, columns):
     """(rows, columns) of one Word table; columns stay None while no Q&A table has been seen."""
-    grid = [row.cells for row in table.rows]
+    grid = _word_grid(table)
     for cells in grid:
         heads = [_head(c.text) for c in cells]
         q = next((i for i, h in enumerate(heads) if h in QUESTION_HEADS), None)
@@ -671,13 +816,13 @@ def _docx_rows(name: str, table, table_no: int, columns):
         if len(cells) <= a_col:
             raise ParseError(name, row_no, f"table {table_no}, row {row_no} has {len(cells)} cell(s): {TABLE_EXPECTED}")
         picked = [cells[i] if i is not None else None for i in columns]
-        if picked[1]._tc is picked[2]._tc:
+        if picked[1] is picked[2]:
             above = cells
             continue  # one cell across the row: a section heading, not a question
         texts = []
         for col, cell in zip(columns, picked):
-            merged_from_above = cell is not None and above is not None and col < len(above) and above[col]._tc is cell._tc
-            texts.append([] if cell is None or merged_from_above else _cell_lines(cell))
+            merged_from_above = cell is not None and above is not None and col < len(above) and above[col] is cell
+            texts.append([] if cell is None or merged_from_above else cell.lines)
         rows.append(_Row(row_no, f"table {table_no}, row {row_no}", " ".join(texts[0]), texts[1], texts[2]))
         above = cells
     return rows, columns

@@ -6,6 +6,9 @@ name, same bytes, or the same questions and answers in another format). Accepted
 copied into the corpus atomically and the index is rebuilt incrementally; if the rebuild fails,
 the copies are removed, so the corpus and the index stay as they were. A refused file is
 reported with what is wrong and where; the other files of the batch still go in.
+
+Added files are untrusted: each is parsed in a child process with memory, CPU and time caps
+(worker.parse_bounded), and a name the file system cannot hold is refused before it is used.
 """
 from __future__ import annotations
 
@@ -16,12 +19,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import config
 from .corpus import SUFFIXES, content_sha256, corpus_files, file_sha256, is_document_name
 from .errors import CorruptIndexError, IndexMissingError, ParseError
 from .formats import META_SUFFIX, load_document, metadata_path
 from .index import build_index, read_manifest
 from .locks import folder_lock
 from .models import Document
+from .parse import shorten
+from .worker import parse_bounded
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a long Q&A is well under 1 MB; 20 MB leaves room for PDFs with images
 MAGIC = {".pdf": (b"%PDF-", "a PDF (it does not start with %PDF-)"),
@@ -37,12 +43,13 @@ class Added:
     questions: int
     speakers: list[str]
     metadata_file: str | None = None  # "<stem>.meta.json" when one came with it
+    warnings: list[str] = field(default_factory=list)  # what the reader suspects it misread, by line
 
 
 @dataclass(frozen=True)
 class Refused:
     file: str  # the name as given
-    reason: str  # "missing", "type", "empty", "too large", "unreadable", "metadata" or "duplicate"
+    reason: str  # "name", "missing", "type", "empty", "too large", "unreadable", "metadata" or "duplicate"
     message: str  # one line for a person: the file, what is wrong and where
     line: int = 0  # the line, page or table row, when the problem has one
 
@@ -102,7 +109,34 @@ def _is_meta(name: str) -> bool:
 
 
 def _refuse(report: AddReport, name: str, reason: str, what: str, line: int = 0) -> None:
-    report.refused.append(Refused(name, reason, f"{name}: {what}", line))
+    report.refused.append(Refused(name, reason, f"{_shown(name)}: {what}", line))
+
+
+def _shown(name: str) -> str:
+    """A name fit for a one-line message: control characters as ``?``, cut to 80 characters."""
+    return shorten("".join("?" if _is_control(c) else c for c in name), 80)
+
+
+def _is_control(c: str) -> bool:
+    return ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a file's name in the corpus, or None.
+
+    Checked before the name is used: a NUL byte raised ValueError and a 300-character name
+    failed with "File name too long" (Errno 36), either one ending the whole batch.
+    """
+    if any(_is_control(c) for c in name):
+        return "the name holds a control character (such as NUL or a line break); rename the file"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "the name is not valid text (it holds a lone surrogate); rename the file"
+    if len(name) > config.MAX_NAME_LENGTH or size > config.MAX_NAME_BYTES:
+        return (f"the name is {len(name):,} characters ({size:,} bytes) long; at most {config.MAX_NAME_LENGTH} "
+                f"characters and {config.MAX_NAME_BYTES} bytes: rename the file")
+    return None
 
 
 def _size(n: int) -> str:
@@ -111,6 +145,10 @@ def _size(n: int) -> str:
 
 def _stage(report: AddReport, slot: str, name: str, source, staging: Path, max_bytes: int) -> Path | None:
     """Copy one input into the staging folder after the checks that need no parsing."""
+    problem = _name_problem(name)
+    if problem:
+        _refuse(report, name, "name", problem)
+        return None
     if not name or not (is_document_name(name) or (_is_meta(name) and not name.startswith((".", "~$")))):
         kinds = ", ".join(SUFFIXES)
         _refuse(report, name, "type", f"unsupported file type '{Path(name).suffix or '(none)'}': expected "
@@ -180,8 +218,8 @@ def _add(items, staging: Path, corpus_dir: Path, index_dir: Path, embedder, max_
 
     parsed = []
     for c in paired:
-        try:
-            c.doc = load_document(c.staged, meta_path=c.meta)
+        try:  # in a capped child process: the file is untrusted
+            c.doc = parse_bounded(c.staged, meta_path=c.meta)
         except ParseError as err:
             meta = c.meta is not None and err.file == c.meta.name
             report.refused.append(Refused(c.name, "metadata" if meta else "unreadable", str(err), err.line))
@@ -207,7 +245,7 @@ def _add(items, staging: Path, corpus_dir: Path, index_dir: Path, embedder, max_
             raise
     for c in accepted:
         report.added.append(Added(c.name, c.doc.source, c.doc.title, c.doc.format, len(c.doc.questions),
-                                  c.doc.speakers, c.meta.name if c.meta else None))
+                                  c.doc.speakers, c.meta.name if c.meta else None, list(c.doc.warnings)))
     return report
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from panelsearch.errors import ParseError
 from panelsearch.parse import CONTROL_RE, parse_file, parse_text
+from panelsearch.text import clean_text
 from tests.conftest import SEED
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -28,8 +29,8 @@ FUZZ = dict(deadline=None, database=None,
 
 
 def source_lines(text: str) -> list[str]:
-    """The lines the parser numbers: \\r\\n and \\r end lines; control characters read as spaces."""
-    return CONTROL_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    """The lines the parser numbers: \\r\\n and \\r end lines; controls read as spaces (text.clean_text)."""
+    return clean_text(text).split("\n")
 
 
 def check_document(doc, text: str) -> None:

@@ -1,0 +1,137 @@
+"""Bounded parsing: read an added file in a child process that cannot take the machine down.
+
+A hostile upload can make a reader use gigabytes (a zip bomb, a table cell spanning millions of
+columns) or minutes (pathological layouts). The readers refuse what they can recognise; this
+module bounds the rest. ``parse_bounded`` runs ``formats.load_document`` in a child process
+started fresh ("spawn", never "fork": the parent may hold threads and a loaded model) that caps
+its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU); the parent kills it after a
+wall-clock timeout. Whatever stops the child becomes a ParseError naming the file, so a caller
+refuses that file and carries on.
+
+The memory cap: a spawned child that has imported the readers maps about 200 MB of address space
+(the interpreter, numpy, lxml, pdfminer); reading the seed as a 5-page PDF table peaks at about
+300 MB, and a 500-page PDF of text at about 320 MB (pages are closed as they are read). 1 GiB is
+three times that and far below what a zip bomb or a runaway table needs.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config
+from .errors import ParseError
+from .models import Document
+from .parse import shorten
+from .text import clean_text
+
+TOO_COMPLEX = "too large or too complex to read safely"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    document: Document
+    peak_rss: int  # the child's peak resident memory in bytes, as it measured it (ru_maxrss)
+
+
+def parse_bounded(path: Path | str, meta_path: Path | str | None = None) -> Document:
+    """``formats.load_document(path, meta_path)`` in a capped child process.
+
+    Raises ParseError as load_document does, and also when the child runs out of memory, CPU time
+    or wall-clock time, recurses too deeply, or dies: "too large or too complex to read safely".
+    """
+    return run_bounded(path, meta_path).document
+
+
+def run_bounded(path: Path | str, meta_path: Path | str | None = None, *, memory: int | None = None,
+                cpu: int | None = None, timeout: float | None = None) -> Parsed:
+    """As parse_bounded, with the caps given here (defaults from config) and the child's peak memory."""
+    memory = config.PARSE_MEMORY_BYTES if memory is None else memory
+    cpu = config.PARSE_CPU_SECONDS if cpu is None else cpu
+    timeout = config.PARSE_TIMEOUT_SECONDS if timeout is None else timeout
+    name = Path(path).name
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(sending, str(path), meta_path and str(meta_path), memory, cpu),
+                            name=f"panelsearch-parse {name}", daemon=True)
+    child.start()
+    sending.close()  # the child holds the only writing end now: its death reads as end of file
+    try:
+        outcome = _receive(receiving, timeout)
+    finally:  # whatever happened, including KeyboardInterrupt here: no child is left behind
+        receiving.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    kind, value, peak = outcome if outcome else ("exit", child.exitcode, 0)
+    if kind == "document":
+        return Parsed(value, peak)
+    if kind == "parse error":
+        raise ParseError(*value)
+    raise ParseError(name, 0, f"{TOO_COMPLEX} ({_which_cap(kind, value, memory, cpu, timeout)})")
+
+
+def _receive(connection, timeout: float):
+    """The child's (kind, value, peak) message; ("timeout", ...) after ``timeout`` seconds; None if
+    the child died without sending one."""
+    if not connection.poll(timeout):
+        return ("timeout", None, 0)
+    try:
+        return connection.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _which_cap(kind: str, value, memory: int, cpu: int, timeout: float) -> str:
+    if kind == "memory":
+        return f"it needed more than the {memory / 2**20:,.0f} MB of memory a reader may use"
+    if kind == "recursion":
+        return "it is nested too deeply"
+    if kind == "timeout":
+        return f"it was still being read after {timeout:g} s"
+    if kind == "error":
+        return f"the reader failed: {shorten(clean_text(value), 120)}"
+    if value == -signal.SIGXCPU:
+        return f"it needed more than the {cpu} s of processing time a reader may use"
+    if value == -signal.SIGKILL:
+        return "the reader was killed, most likely for using too much memory"
+    return f"the reader stopped unexpectedly, exit code {value}"
+
+
+def _limit(memory: int, cpu: int) -> None:
+    """Cap this process: address space to ``memory`` bytes, CPU time to ``cpu`` seconds (SIGXCPU
+    ends it then, SIGKILL a few seconds later if it ignores that)."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KB
+
+
+def _child(connection, path: str, meta_path: str | None, memory: int, cpu: int) -> None:
+    """The child's whole life: cap itself, read the file, send back one message, exit.
+
+    ParseError does not pickle (its __init__ takes three arguments), so it travels as its parts.
+    """
+    _limit(memory, cpu)
+    try:
+        from .formats import load_document
+
+        message = ("document", load_document(Path(path), Path(meta_path) if meta_path else None), _peak_rss())
+    except ParseError as err:
+        message = ("parse error", (err.file, err.line, err.message), _peak_rss())
+    except MemoryError:
+        message = ("memory", None, _peak_rss())
+    except RecursionError:
+        message = ("recursion", None, _peak_rss())
+    except Exception as err:  # a reader's bug on a strange file: refuse the file, not the batch
+        message = ("error", f"{type(err).__name__}: {str(err)[:200]}", _peak_rss())
+    try:
+        connection.send(message)
+    except MemoryError:  # too large to send back within the cap
+        connection.send(("memory", None, _peak_rss()))
+    finally:
+        connection.close()
