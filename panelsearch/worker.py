@@ -8,13 +8,20 @@ its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU); the parent kills it
 wall-clock timeout. Whatever stops the child becomes a ParseError naming the file, so a caller
 refuses that file and carries on.
 
-The memory cap: a spawned child that has imported the readers maps about 200 MB of address space
-(the interpreter, numpy, lxml, pdfminer); reading the seed as a 5-page PDF table peaks at about
-300 MB, and a 500-page PDF of text at about 320 MB (pages are closed as they are read). 1 GiB is
-three times that and far below what a zip bomb or a runaway table needs.
+The memory cap (RLIMIT_AS counts address space, not resident memory), measured on Linux, Python
+3.11: a child that has imported the readers maps about 180 MB (the interpreter, numpy and scipy,
+lxml); reading the seed peaks at 181 MB as Markdown, 193 MB as a Word table, 196 MB as a PDF
+table, and a 500-page PDF of text at 212-224 MB (82 MB resident; pages are closed as they are
+read, where keeping them took 2 GB). 1 GiB is over four times the largest, and well below the
+2.3 GB that one hostile Word table took before its cells were bounded.
+
+Callers that are scripts must guard their entry point with ``if __name__ == "__main__":``, as
+multiprocessing's "spawn" requires: the child imports the parent's main script (not a
+``python -m`` package's ``__main__``, nor the Streamlit page).
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import resource
 import signal
@@ -28,6 +35,7 @@ from .parse import shorten
 from .text import clean_text
 
 TOO_COMPLEX = "too large or too complex to read safely"
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal for this process when its parent dies
 
 
 @dataclass(frozen=True)
@@ -102,9 +110,15 @@ def _which_cap(kind: str, value, memory: int, cpu: int, timeout: float) -> str:
 
 def _limit(memory: int, cpu: int) -> None:
     """Cap this process: address space to ``memory`` bytes, CPU time to ``cpu`` seconds (SIGXCPU
-    ends it then, SIGKILL a few seconds later if it ignores that)."""
+    ends it then, SIGKILL a few seconds later if it ignores that), no core file when it is ended,
+    and killed with its parent, should the parent itself be killed before it can end the child."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the CPU cap still ends an orphan
+        pass
 
 
 def _peak_rss() -> int:

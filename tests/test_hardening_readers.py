@@ -101,6 +101,7 @@ def test_word_export_of_cleaned_passages_does_not_raise(tmp_path):
     (tmp_path / "panel.txt").write_text(f"1 How do we \uffffpay?\nAC: {DIRTY}\n", encoding="utf-8")
     write_meta(tmp_path / "panel.meta.json", '{"title": "T\\u0001itle\\ud800", "speakers": {"AC": "Amy\\u0000 C"}}')
     doc = load_document(tmp_path / "panel.txt")
+    assert_clean(doc)
     q, a = doc.questions[0], doc.questions[0].answers[0]
     item = PackItem(passage_id=f"{doc.source}:q01:AC:1", source=doc.source, question_number=q.number, question=q.text,
                     speaker=a.speaker, text=a.text, title=doc.title, speaker_name=doc.people[0].name)
