@@ -18,6 +18,7 @@ from panelsearch.errors import PanelsearchError, UsageError
 from panelsearch.index_load import index_stamp, read_manifest
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
+from panelsearch.store import SavedItem, SavedPack, Store, data_dir, mark_missing, render
 
 st.set_page_config(page_title="panelsearch · what did the panel say?", page_icon="🔎", layout="wide")
 UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "json"]  # .json: a <stem>.meta.json beside its document
@@ -45,6 +46,7 @@ CSS = """<style>
 .ps-qnum {display: inline-block; font-weight: 700; color: #1d4ed8; margin-right: .2rem}
 .ps-answer {line-height: 1.6; margin: .35rem 0 .5rem}
 .ps-note {font-style: italic; opacity: .75; padding: .35rem 0}
+.ps-gone {font-size: .8rem; font-weight: 600; color: #9a3412; background: #ffedd5; padding: .05rem .5rem; border-radius: .5rem}
 .ps-pack-quote {border-left: 3px solid #1d4ed8; padding: .1rem 0 .1rem .8rem; margin: .4rem 0; line-height: 1.55}
 .ps-passage mark, .ps-answer mark, .ps-pack-quote mark {background: #fde68a; color: #111827;
            padding: 0 .12em; border-radius: .15em}
@@ -64,6 +66,16 @@ abbr[title] {text-decoration: underline dotted; cursor: help}
 def get_embedder(model: str):
     """The model, loaded once: reloading the index after an upload reuses it."""
     return load_embedder(model)
+
+
+@st.cache_resource
+def _store(folder: str) -> Store:
+    return Store(folder)
+
+
+def get_store() -> Store:
+    """Saved packs: one SQLite file in the data folder ($PANELSEARCH_DATA, else ./data), made on first use."""
+    return _store(str(data_dir()))
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
@@ -96,8 +108,6 @@ def init_state(searcher: Searcher) -> None:
     address changed by itself (Back, Forward, an edited link) rather than by sync_url."""
     ss = st.session_state
     if not ss.get("initialised"):
-        ss.pack = []
-        ss.pack_title = pack.DEFAULT_TITLE
         ss.initialised = True
     elif address() == ss.get("address_written"):
         return
@@ -110,7 +120,22 @@ def init_state(searcher: Searcher) -> None:
     ss.w_grouped = state.grouped
     ss.view = urlstate.VIEWS[state.view]
     ss.browse_q = state.q
+    ss.pack_id = state.pack if state.pack and get_store().pack(state.pack) is not None else ""
+    if state.pack and not ss.pack_id:
+        problems.append("the pack in the link was not found (it may have been emptied and removed)")
     ss.link_problems = problems
+
+
+def open_pack() -> SavedPack | None:
+    """The saved pack this page has open, read once per run; its passage ids mark the Add buttons."""
+    ss = st.session_state
+    try:
+        saved = get_store().pack(ss.pack_id) if ss.get("pack_id") else None
+    except PanelsearchError as err:  # the data file is damaged or locked: searching still works
+        st.warning(f"Saved packs are unavailable: {html.escape(str(err))}")
+        saved = None
+    ss.pack_passages = frozenset(i.item.passage_id for i in saved.items) if saved else frozenset()
+    return saved
 
 
 def chosen_docs(searcher: Searcher) -> tuple[str, ...]:
@@ -128,7 +153,8 @@ def current_state(searcher: Searcher) -> urlstate.PageState:
     return urlstate.PageState(view=view, query=" ".join((ss.get("w_query") or "").split()),
                              k=int(ss.get("w_k", DEFAULT_K)),
                              speakers=tuple(chosen) if chosen and len(chosen) < len(options) else (),
-                             grouped=bool(ss.get("w_grouped", True)), q=ss.get("browse_q"), docs=docs)
+                             grouped=bool(ss.get("w_grouped", True)), q=ss.get("browse_q"), docs=docs,
+                             pack=ss.get("pack_id") or "")
 
 
 def sync_url(state: urlstate.PageState) -> None:
@@ -170,20 +196,34 @@ def _use_example() -> None:
 
 
 def _add(item: pack.PackItem) -> None:
-    st.session_state.pack = pack.add(st.session_state.pack, item)
-    st.toast(f"Added to your pack ({len(st.session_state.pack)}). Open **Pack** to download it.")
+    """Add to the open pack, saving a new pack (its id then goes into the address) if none is open."""
+    packs, ss = get_store(), st.session_state
+    try:
+        if not ss.get("pack_id") or packs.pack(ss.pack_id) is None:
+            ss.pack_id = packs.create_pack()
+        packs.add_item(ss.pack_id, item)
+        count = len(packs.pack(ss.pack_id).items)
+    except PanelsearchError as err:  # the pack is full, or the data folder cannot be written
+        st.toast(f"Not added: {err}", icon=":material/error:")
+        return
+    st.toast(f"Added to your pack ({count}). It is saved: open **Pack** to download it.")
 
 
-def _remove(passage_id: str) -> None:
-    st.session_state.pack = pack.remove(st.session_state.pack, passage_id)
+def _pack_edit(action: str, pack_id: str, *args) -> None:
+    """One change to a saved pack: remove, move, clear, rename, note or prompt (store.Store's methods).
+    ``rename``, ``set_note`` and ``set_prompt`` take the new text from the widget whose key is last."""
+    if action in ("rename", "set_note", "set_prompt"):
+        *args, key = args
+        args = (*args, st.session_state.get(key) or ("" if action != "rename" else pack.DEFAULT_TITLE))
+    try:
+        getattr(get_store(), action)(pack_id, *args)
+    except PanelsearchError as err:  # a note over its limit, a pack removed meanwhile
+        st.toast(str(err), icon=":material/error:")
 
 
-def _move(passage_id: str, offset: int) -> None:
-    st.session_state.pack = pack.move(st.session_state.pack, passage_id, offset)
-
-
-def _clear_pack() -> None:
-    st.session_state.pack = []
+def _new_pack() -> None:
+    """Start another pack; the one open now stays saved, reachable by its link."""
+    st.session_state.pack_id = ""
 
 
 def _browse_pick(several_documents: bool) -> None:
@@ -213,10 +253,6 @@ def _add_uploads(searcher: Searcher, uploader: str) -> None:
         st.toast(f"Added {wording.plural(len(report.added), 'document')} to the library.", icon=":material/check:")
 
 
-def _pack_title() -> None:
-    st.session_state.pack_title = st.session_state.get("w_pack_title") or pack.DEFAULT_TITLE
-
-
 # -- shared pieces -------------------------------------------------------------------------------
 def markup(text: str) -> None:
     """Draw markup built by html.py (escaped there)."""
@@ -224,7 +260,7 @@ def markup(text: str) -> None:
 
 
 def pack_button_ui(item: pack.PackItem, key: str, label: str = "Add to pack") -> None:
-    if pack.contains(st.session_state.pack, item.passage_id):
+    if item.passage_id in st.session_state.get("pack_passages", ()):
         st.button("In your pack", key=key, icon=":material/check:", disabled=True)
     else:
         st.button(label, key=key, icon=":material/add:", on_click=_add, args=(item,))
@@ -437,7 +473,7 @@ def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, gloss
         item = answer_item(searcher, question, speaker, answer.text)
         pack_button_ui(item, key=f"add-browse-{item.passage_id}")
         return
-    in_pack = sum(pack.contains(st.session_state.pack, p.passage_id) for p in passages)
+    in_pack = sum(p.passage_id in st.session_state.get("pack_passages", ()) for p in passages)
     label = f"Add to pack ({in_pack} of {len(passages)} passages in it)" if in_pack else "Add to pack…"
     with st.popover(label, icon=":material/add:"):
         whole = pack.PackItem.whole_answer(question, speaker, answer.text, name)
@@ -449,45 +485,57 @@ def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, gloss
                            label=f"Add passage {p.position}")
 
 
-def pack_view_ui(glossary) -> None:
-    items: list[pack.PackItem] = st.session_state.pack
-    if not items:
-        st.info("Your pack is empty. Use **Add to pack** on any passage in Search, Compare or Browse; "
-                "the pack stays here while you search. Then download it as a Word handout or Markdown.",
+def pack_view_ui(searcher: Searcher, saved: SavedPack | None, glossary) -> None:
+    if saved is None or not saved.items:
+        st.info("Your pack is empty. Use **Add to pack** on any passage in Search, Compare or Browse. "
+                "The pack is saved as you go: this page's address opens it again, tomorrow or on a "
+                "colleague's screen. Then download it as a Word handout or Markdown.",
                 icon=":material/inventory_2:")
         return
-    st.session_state.w_pack_title = st.session_state.pack_title
-    st.text_input("Title of the handout", key="w_pack_title", on_change=_pack_title, max_chars=120)
-    title, today = st.session_state.pack_title, date.today()
+    saved = mark_missing(saved, searcher.catalog)
+    st.session_state.w_pack_title = saved.title
+    st.text_input("Title of the handout", key="w_pack_title", max_chars=120, on_change=_pack_edit,
+                  args=("rename", saved.id, "w_pack_title"))
+    today = date.today()
     with st.container(horizontal=True):
-        st.download_button("Download Word (.docx)", data=pack.to_docx(items, title, today),
-                           file_name=pack.file_name(title, today, "docx"), mime=pack.DOCX_MIME,
+        st.download_button("Download Word (.docx)", data=render(saved, "docx", searcher.catalog, today),
+                           file_name=pack.file_name(saved.title, today, "docx"), mime=pack.DOCX_MIME,
                            icon=":material/description:", type="primary", on_click="ignore", key="dl-docx")
-        st.download_button("Download Markdown (.md)", data=pack.to_markdown(items, title, today),
-                           file_name=pack.file_name(title, today, "md"), mime="text/markdown",
+        st.download_button("Download Markdown (.md)", data=render(saved, "md", searcher.catalog, today),
+                           file_name=pack.file_name(saved.title, today, "md"), mime="text/markdown",
                            icon=":material/download:", on_click="ignore", key="dl-md")
-    st.caption(f"{len(items)} passage{'s' if len(items) != 1 else ''}. Each comes with its question, "
-               "speaker and source, and ruled space for notes.")
-    for n, item in enumerate(items, start=1):
-        with st.container(border=True):
-            markup(html.pack_item_html(n, item, glossary))
-            with st.container(horizontal=True):
-                if len(items) > 1:
-                    pack_reorder_ui(item, n, len(items))
-                st.button("Remove", key=f"remove-{item.passage_id}", icon=":material/delete:",
-                          on_click=_remove, args=(item.passage_id,))
-    st.button("Empty the pack", icon=":material/delete_sweep:", on_click=_clear_pack, key="clear-pack")
+    st.caption(f"{wording.plural(len(saved.items), 'passage')}, saved. Each comes with its question, speaker and "
+               "source, a note and a discussion prompt you can edit, and ruled space for notes.")
+    for entry in saved.items:
+        pack_item_ui(saved, entry, glossary)
+    with st.container(horizontal=True):
+        st.button("Empty the pack", icon=":material/delete_sweep:", on_click=_pack_edit, args=("clear", saved.id),
+                  key="clear-pack")
+        st.button("Start a new pack", icon=":material/add_box:", on_click=_new_pack, key="new-pack")
 
 
-def pack_reorder_ui(item: pack.PackItem, n: int, count: int) -> None:
-    st.button("Up", key=f"up-{item.passage_id}", icon=":material/arrow_upward:", disabled=n == 1,
-              on_click=_move, args=(item.passage_id, -1))
-    st.button("Down", key=f"down-{item.passage_id}", icon=":material/arrow_downward:", disabled=n == count,
-              on_click=_move, args=(item.passage_id, 1))
+def pack_item_ui(saved: SavedPack, entry: SavedItem, glossary) -> None:
+    item, n, count = entry.item, entry.position, len(saved.items)
+    with st.container(border=True):
+        markup(html.pack_item_html(n, item, glossary, missing=entry.missing))
+        who = f"{item.speaker_label}'s passage on Q{item.question_number}"
+        note_key, prompt_key = f"note-{item.passage_id}", f"prompt-{item.passage_id}"
+        st.text_area(f"Note on {who}", value=item.note, key=note_key, height=68, max_chars=2000,
+                     on_change=_pack_edit, args=("set_note", saved.id, item.passage_id, note_key))
+        st.text_input(f"Discussion prompt for {who}", value=item.prompt, key=prompt_key, max_chars=2000,
+                      placeholder=item.discussion_prompt, on_change=_pack_edit,
+                      args=("set_prompt", saved.id, item.passage_id, prompt_key))
+        with st.container(horizontal=True):
+            if count > 1:
+                st.button("Up", key=f"up-{item.passage_id}", icon=":material/arrow_upward:", disabled=n == 1,
+                          on_click=_pack_edit, args=("move_item", saved.id, item.passage_id, -1))
+                st.button("Down", key=f"down-{item.passage_id}", icon=":material/arrow_downward:",
+                          disabled=n == count, on_click=_pack_edit, args=("move_item", saved.id, item.passage_id, 1))
+            st.button("Remove", key=f"remove-{item.passage_id}", icon=":material/delete:",
+                      on_click=_pack_edit, args=("remove_item", saved.id, item.passage_id))
 
 
 def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str, str]) -> None:
-    ss = st.session_state
     with st.sidebar:
         st.subheader("Filters")
         if several(searcher):
@@ -500,8 +548,8 @@ def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str
         st.toggle("One card per question", key="w_grouped",
                   help="Show only the best passage of each question, so one long answer cannot fill the page.")
         st.divider()
-        count = len(ss.pack)
-        st.markdown(f"**Discussion pack:** {count} passage{'s' if count != 1 else ''}")
+        count = len(st.session_state.get("pack_passages", ()))
+        st.markdown(f"**Discussion pack:** {wording.plural(count, 'passage')}" + (", saved" if count else ""))
         st.button("Open the pack", icon=":material/inventory_2:", on_click=_show, args=("pack",),
                   disabled=state.view == "pack", key="open-pack")
         with st.expander("Share this page", icon=":material/link:"):
@@ -595,6 +643,7 @@ def main() -> None:
         st.info(REBUILD)
         return
     init_state(searcher)
+    saved = open_pack()
 
     st.title("What did the panel say?")
     st.caption(html.escape(views.library_caption(searcher.documents, len(searcher.questions))))
@@ -615,7 +664,7 @@ def main() -> None:
         if tab.open:
             with tab:
                 if view == "pack":
-                    pack_view_ui(glossary)
+                    pack_view_ui(searcher, saved, glossary)
                 else:
                     VIEWS[view](searcher, state, glossary)
     glossary_ui(glossary, spellings)

@@ -239,11 +239,14 @@ def document_heading_html(title: str, details: Iterable[str]) -> str:
             + (f'<div class="ps-docmeta">{escape(" · ".join(details))}</div>' if details else ""))
 
 
-def pack_item_html(n: int, item, glossary: Mapping[str, str] | None) -> str:
-    """One passage of the discussion pack (a ``pack.PackItem``), numbered, with its source."""
+def pack_item_html(n: int, item, glossary: Mapping[str, str] | None, missing: bool = False) -> str:
+    """One passage of the discussion pack (a ``pack.PackItem``), numbered, with its source; ``missing``
+    when the library no longer holds it as saved (the saved text is still shown)."""
     label = question_label(item.question_number, item.question)
+    gone = ('<span class="ps-gone">No longer in the library: the text as it was saved</span>' if missing else "")
     return ('<div class="ps-card">'
-            f'<div class="ps-meta"><strong>{n}.</strong>{speaker_badge(item.source, item.speaker, item.speaker_name)}</div>'
+            f'<div class="ps-meta"><strong>{n}.</strong>{speaker_badge(item.source, item.speaker, item.speaker_name)}'
+            f'{gone}</div>'
             f'<div class="ps-source">{highlight(label, (), glossary)}</div>'
             f'<div class="ps-pack-quote">{highlight(item.text, (), glossary)}</div>'
             f'<div class="ps-extra">Source: {escape(item.source_label)}</div></div>')

@@ -4,6 +4,7 @@ A link never raises: a bad part is dropped, with a sentence saying so.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 from urllib.parse import urlencode
@@ -12,6 +13,9 @@ from .config import DEFAULT_K, PAGE_MAX_K, PAGE_QUERY_MAX_CHARS
 
 # The page's views by key, with the label each shows; a state and a link name a view by its key.
 VIEWS = {"search": "Search", "compare": "Compare", "browse": "Browse", "pack": "Pack"}
+
+
+PACK_ID_RE = re.compile(r"[A-Za-z0-9_-]{12}")  # the shape of store.py's ids; the store checks they exist
 
 
 def view_key(label: str | None) -> str:
@@ -30,6 +34,7 @@ class PageState:
     grouped: bool = True
     q: int | None = None  # the question open in browse (in each chosen document)
     docs: tuple[str, ...] = ()  # the documents searched (sources); empty: every document
+    pack: str = ""  # the saved discussion pack open in this page (store.py), if any
 
 
 def _values(params: Mapping, key: str) -> list[str]:
@@ -126,6 +131,12 @@ def parse_params(params: Mapping, speakers: Iterable[str] | Mapping[str, Iterabl
         else:
             problems.append(f"there is no question Q{raw_q} (questions are numbered "
                             f"{min(known_numbers, default=0)}–{max(known_numbers, default=0)})")
+    raw_pack = (_values(params, "pack") or [""])[-1].strip()
+    if raw_pack:
+        if PACK_ID_RE.fullmatch(raw_pack):
+            state = replace(state, pack=raw_pack)
+        else:
+            problems.append("the pack in the link is not a pack id")
     return state, problems
 
 
@@ -146,6 +157,8 @@ def to_params(state: PageState) -> dict[str, str | list[str]]:
         out["q"] = str(state.q)
     if state.docs:
         out["doc"] = list(state.docs)
+    if state.pack:
+        out["pack"] = state.pack
     return out
 
 

@@ -2,6 +2,7 @@
 and a library of two documents (filter, names, uploads)."""
 import html
 import json
+import os
 import shutil
 
 import pytest
@@ -9,11 +10,25 @@ from streamlit.testing.v1 import AppTest
 
 from panelsearch.errors import UsageError
 from panelsearch.html import escape
+from panelsearch.store import Store
 from tests.conftest import ROOT, seed_plus
 
 PAY = "How do we pay experts by experience?"
 OFF_TOPIC = "what is the weather in paris tomorrow"
 INJECTIONS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path, monkeypatch):
+    """Saved packs go to a folder of each test's own, never to the project's data/."""
+    monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def saved_items(app: AppTest) -> list:
+    """The items of the pack the page has open, as saved in SQLite (store.py)."""
+    saved = Store(os.environ["PANELSEARCH_DATA"]).pack(app.session_state["pack_id"])
+    return saved.pack_items if saved else []
 
 
 @pytest.fixture
@@ -261,7 +276,7 @@ def test_a_copied_link_reproduces_the_search(app, env):
 def test_pack_collects_passages_across_searches_and_views(app):
     search(app, PAY)
     add_buttons(app)[0].click().run()
-    first = app.session_state["pack"][0]
+    first = saved_items(app)[0]
     assert first.question_number == 9 and first.speaker == "AC"
     assert any(b.label == "In your pack" and b.disabled for b in app.button)
 
@@ -270,8 +285,9 @@ def test_pack_collects_passages_across_searches_and_views(app):
     add_buttons(app)[0].click().run()
     show(app, "Browse")
     next(b for b in app.button if b.label == "Add to pack" and not b.disabled).click().run()
-    assert len(app.session_state["pack"]) == 3
+    assert len(saved_items(app)) == 3
     assert "3 passages" in " ".join(m.value for m in app.sidebar.markdown)
+    assert app.query_params["pack"] in (app.session_state["pack_id"], [app.session_state["pack_id"]])  # the address opens it
 
 
 def test_pack_view_offers_word_and_markdown_downloads(app):
@@ -284,11 +300,24 @@ def test_pack_view_offers_word_and_markdown_downloads(app):
     assert set(downloads) == {"Download Word (.docx)", "Download Markdown (.md)"}
     quotes = [m.value for m in app.markdown if "ps-pack-quote" in m.value]
     assert len(quotes) == 2
-    pack = app.session_state["pack"]
+    pack = saved_items(app)
     next(b for b in app.button if b.key == f"down-{pack[0].passage_id}").click().run()
-    assert [i.passage_id for i in app.session_state["pack"]] == [pack[1].passage_id, pack[0].passage_id]
+    assert [i.passage_id for i in saved_items(app)] == [pack[1].passage_id, pack[0].passage_id]
+    app.text_area(key=f"note-{pack[0].passage_id}").input("Ask the team about vouchers").run()
+    assert saved_items(app)[1].note == "Ask the team about vouchers"
     next(b for b in app.button if b.key == f"remove-{pack[0].passage_id}").click().run()
-    assert len(app.session_state["pack"]) == 1
+    assert len(saved_items(app)) == 1
+
+
+def test_a_pack_opens_again_from_its_link(app):
+    search(app, PAY)
+    add_buttons(app)[0].click().run()
+    pack_id = app.session_state["pack_id"]
+    again = opened({"pack": pack_id, "view": "pack"})  # a reload, or the link on a colleague's screen
+    assert [m.value for m in again.markdown if "ps-pack-quote" in m.value]
+    assert again.session_state["pack_id"] == pack_id
+    missing = opened({"pack": "A" * 12})
+    assert any("pack in the link was not found" in w.value for w in missing.warning)
 
 
 def test_empty_pack_explains_itself(app):
@@ -459,7 +488,7 @@ def test_a_link_to_an_unknown_document_is_explained(library_env):
 def test_pack_items_carry_the_document_title_and_the_name(library_env):
     at = opened({"query": "Should panel members be paid?", "doc": PANEL})
     next(b for b in at.button if b.label == "Add to pack" and not b.disabled).click().run()
-    item = at.session_state["pack"][0]
+    item = saved_items(at)[0]
     assert item.title == PANEL_TITLE and item.source == PANEL
     show(at, "Pack")
     assert any(SHOWN_TITLE in m.value and "ps-pack-quote" in m.value for m in at.markdown)
