@@ -1,6 +1,6 @@
 """Corpus stage: the folder of source documents -> parsed Documents, with a fingerprint of each file.
 
-Every ``.txt``, ``.md``, ``.pdf`` and ``.docx`` is a document (formats.py reads each); a
+Every ``.txt``, ``.md``, ``.pdf`` and ``.docx`` is a document (readers/ reads each); a
 ``<stem>.meta.json`` beside one is its metadata, not a document, but is fingerprinted with it so
 that editing a title or a speaker's name makes the index stale.
 """
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from .errors import IndexMissingError, ParseError
-from .formats import FORMATS, load_document, metadata_path
+from .readers import FORMATS, load_document, metadata_path
 from .models import Document
 
 SUFFIXES = tuple(FORMATS)  # (".txt", ".md", ".pdf", ".docx")

@@ -22,11 +22,11 @@ from pathlib import Path
 from . import config
 from .corpus import SUFFIXES, content_sha256, corpus_files, file_sha256, is_document_name
 from .errors import CorruptIndexError, IndexMissingError, ParseError
-from .formats import META_SUFFIX, load_document, metadata_path
+from .readers import META_SUFFIX, load_document, metadata_path
 from .index import build_index, read_manifest
 from .locks import folder_lock
 from .models import Document
-from .parse import shorten
+from .readers.common import shorten
 from .worker import parse_bounded
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a long Q&A is well under 1 MB; 20 MB leaves room for PDFs with images

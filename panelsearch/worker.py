@@ -2,7 +2,7 @@
 
 A hostile upload can make a reader use gigabytes (a zip bomb, a table cell spanning millions of
 columns) or minutes (pathological layouts). The readers refuse what they can recognise; this
-module bounds the rest. ``parse_bounded`` runs ``formats.load_document`` in a child process
+module bounds the rest. ``parse_bounded`` runs ``readers.load_document`` in a child process
 started fresh ("spawn", never "fork": the parent may hold threads and a loaded model) that caps
 its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU); the parent kills it after a
 wall-clock timeout. Whatever stops the child becomes a ParseError naming the file, so a caller
@@ -31,7 +31,7 @@ from pathlib import Path
 from . import config
 from .errors import ParseError
 from .models import Document
-from .parse import shorten
+from .readers.common import shorten
 from .text import clean_text
 
 TOO_COMPLEX = "too large or too complex to read safely"
@@ -45,7 +45,7 @@ class Parsed:
 
 
 def parse_bounded(path: Path | str, meta_path: Path | str | None = None) -> Document:
-    """``formats.load_document(path, meta_path)`` in a capped child process.
+    """``readers.load_document(path, meta_path)`` in a capped child process.
 
     Raises ParseError as load_document does, and also when the child runs out of memory, CPU time
     or wall-clock time, recurses too deeply, or dies: "too large or too complex to read safely".
@@ -103,8 +103,10 @@ def _which_cap(kind: str, value, memory: int, cpu: int, timeout: float) -> str:
         return f"the reader failed: {shorten(clean_text(value), 120)}"
     if value == -signal.SIGXCPU:
         return f"it needed more than the {cpu} s of processing time a reader may use"
-    if value == -signal.SIGKILL:
-        return "the reader was killed, most likely for using too much memory"
+    if value in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGKILL):
+        # past the address-space cap a C library or CPython itself may crash rather than raise
+        # MemoryError; SIGKILL is the kernel's out-of-memory killer (the CPU cap sends SIGXCPU first)
+        return _which_cap("memory", None, memory, cpu, timeout)
     return f"the reader stopped unexpectedly, exit code {value}"
 
 
@@ -130,10 +132,15 @@ def _child(connection, path: str, meta_path: str | None, memory: int, cpu: int) 
 
     ParseError does not pickle (its __init__ takes three arguments), so it travels as its parts.
     """
+    # The readers and the libraries they use are imported first, uncapped: loading a library maps
+    # its files, which an address-space cap would refuse as if the document were to blame.
+    import docx  # noqa: F401
+    import pdfplumber  # noqa: F401
+
+    from .readers import load_document
+
     _limit(memory, cpu)
     try:
-        from .formats import load_document
-
         message = ("document", load_document(Path(path), Path(meta_path) if meta_path else None), _peak_rss())
     except ParseError as err:
         message = ("parse error", (err.file, err.line, err.message), _peak_rss())

@@ -17,7 +17,7 @@ def seed_path() -> Path:
 
 @pytest.fixture(scope="session")
 def seed_doc():
-    from panelsearch.parse import parse_file
+    from panelsearch.readers.txt import parse_file
 
     return parse_file(SEED)
 

@@ -164,7 +164,7 @@ def best_threshold(questions, embedder, labels, grid) -> float:
 
 def main():
     from panelsearch.embed import load_embedder
-    from panelsearch.parse import parse_file
+    from panelsearch.readers.txt import parse_file
 
     doc = parse_file(Path(__file__).resolve().parent.parent / "corpus" / "coproduction-qi-webinar-qa.txt")
     questions = [QuestionRecord.of(doc, q) for q in doc.questions]

@@ -13,8 +13,9 @@ import pytest
 
 from panelsearch.corpus import corpus_files, corpus_fingerprint
 from panelsearch.errors import ParseError
-from panelsearch.formats import (join_cell_lines, load_document, parse_document, parse_markdown,
-                                 read_metadata)
+from panelsearch.readers import load_document, parse_document, parse_markdown
+from panelsearch.readers.metadata import read_metadata
+from panelsearch.readers.tables import join_cell_lines
 from tests.conftest import ROOT
 
 
@@ -335,7 +336,7 @@ def test_pdf_number_going_down_names_page_and_row(tmp_path):
 
 
 def test_pdf_header_is_a_line_of_header_words_only():
-    from panelsearch.formats import _pdf_headers
+    from panelsearch.readers.pdf import _pdf_headers
 
     def line(*texts, top=10.0):
         return [{"text": t, "top": top, "x0": 50.0 * i, "x1": 50.0 * i + 40} for i, t in enumerate(texts)]
@@ -468,7 +469,7 @@ def test_markdown_emphasis_is_linear_on_pathological_lines(tmp_path):
     """A line of many unclosed '**' once took 30 s at 80 KB; it must parse at once."""
     import time
 
-    from panelsearch.formats import load_document
+    from panelsearch.readers import load_document
 
     path = tmp_path / "odd.md"
     path.write_text("# Odd\n\n## 1. Question?\n\n**AC:** " + "**a " * 40000 + "\n", encoding="utf-8")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from panelsearch.errors import ParseError
-from panelsearch.parse import CONTROL_RE, parse_file, parse_text
+from panelsearch.readers.txt import CONTROL_RE, parse_file, parse_text
 from panelsearch.text import clean_text
 from tests.conftest import SEED
 

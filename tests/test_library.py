@@ -9,7 +9,7 @@ import pytest
 
 from panelsearch.embed import HashEmbedder
 from panelsearch.errors import ParseError
-from panelsearch.formats import load_document
+from panelsearch.readers import load_document
 from panelsearch.index import build_index, check_fresh, load_index, passage_embed_text, read_manifest
 from panelsearch.library import add_documents, add_uploads
 from panelsearch.passages import document_passages

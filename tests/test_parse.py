@@ -2,7 +2,7 @@
 import pytest
 
 from panelsearch.errors import ParseError
-from panelsearch.parse import parse_file, parse_text
+from panelsearch.readers.txt import parse_file, parse_text
 
 
 def test_seed_has_15_questions_and_20_segments(seed_doc):
