@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=corpus_dir())
     p.add_argument("--index", type=Path, default=index_dir())
     p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("remove", help="take a document out of the corpus and the index")
+    p.add_argument("name", help="its file name (talk.pdf) or document name (talk)")
+    p.add_argument("--corpus", type=Path, default=corpus_dir())
+    p.add_argument("--index", type=Path, default=index_dir())
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("parse", help="parse one document and print its questions and answers")
     p.add_argument("file", type=Path)
@@ -172,7 +179,8 @@ def cmd_add(args) -> int:
         model = read_manifest(args.index)["model"]
     except PanelsearchError:
         model = None  # no index yet: the add builds one with the default model
-    report = add_documents(args.files, args.corpus, args.index, load_embedder(model))
+    report = add_documents(args.files, args.corpus, args.index, load_embedder(model),
+                           progress=progress_bars(args.quiet or args.json))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -183,6 +191,18 @@ def cmd_add(args) -> int:
     for r in report.refused:
         print(f"panelsearch: refused {_shown(r.message)}", file=sys.stderr)
     return 1 if report.refused else 0
+
+
+def cmd_remove(args) -> int:
+    from .embed import load_embedder
+    from .index import read_manifest
+    from .library import remove_document
+
+    removed = remove_document(args.name, args.corpus, args.index, load_embedder(read_manifest(args.index)["model"]),
+                              progress=progress_bars(args.quiet))
+    extra = f" and {removed.metadata_file}" if removed.metadata_file else ""
+    print(_shown(f"removed {removed.file}{extra}: \"{removed.title}\" is no longer in the library or the index"))
+    return 0
 
 
 def cmd_parse(args) -> int:
@@ -404,4 +424,4 @@ def cmd_pack(args) -> int:
 
 
 COMMANDS = {"build": cmd_build, "parse": cmd_parse, "search": cmd_search, "compare": cmd_compare,
-            "eval": cmd_eval, "bench": cmd_bench, "add": cmd_add, "pack": cmd_pack}
+            "eval": cmd_eval, "bench": cmd_bench, "add": cmd_add, "remove": cmd_remove, "pack": cmd_pack}

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from . import config
 from .corpus import SUFFIXES, content_sha256, corpus_files, file_sha256, is_document_name
-from .errors import CorruptIndexError, IndexMissingError, ParseError
+from .errors import CorruptIndexError, IndexMissingError, ParseError, UsageError
 from .readers import META_SUFFIX, load_document, metadata_path
-from .index import build_index, read_manifest
+from .index import build_index, check_index_target, read_manifest
 from .locks import folder_lock
 from .models import Document
 from .readers.common import shorten
@@ -84,24 +84,27 @@ class _Candidate:
 
 
 def add_documents(paths: Iterable[Path | str], corpus_dir: Path, index_dir: Path, embedder,
-                  max_bytes: int = MAX_FILE_BYTES) -> AddReport:
+                  max_bytes: int = MAX_FILE_BYTES, progress=None) -> AddReport:
     """Add document files (and ``<stem>.meta.json`` files beside or among them) to the library.
 
     A document's metadata is the ``.meta.json`` of the same stem given in ``paths``, else the one
     beside the document. Raises ParseError if a document already in the corpus does not parse
     (nothing is touched); any error from the rebuild is raised after the copies are removed.
+    ``progress`` follows the rebuild (index.Progress).
     """
+    check_index_target(Path(index_dir), Path(corpus_dir))  # before anything is copied
     with tempfile.TemporaryDirectory(prefix="panelsearch-add-") as staging:
         items = [(Path(p).name, Path(p)) for p in paths]
-        return _add(items, Path(staging), Path(corpus_dir), Path(index_dir), embedder, max_bytes)
+        return _add(items, Path(staging), Path(corpus_dir), Path(index_dir), embedder, max_bytes, progress)
 
 
 def add_uploads(files: Iterable[tuple[str, bytes]], corpus_dir: Path, index_dir: Path, embedder,
-                max_bytes: int = MAX_FILE_BYTES) -> AddReport:
+                max_bytes: int = MAX_FILE_BYTES, progress=None) -> AddReport:
     """As add_documents, for (file name, content) pairs such as the app's uploads."""
+    check_index_target(Path(index_dir), Path(corpus_dir))
     with tempfile.TemporaryDirectory(prefix="panelsearch-add-") as staging:
         items = [(Path(name).name, data) for name, data in files]  # never a path the uploader chose
-        return _add(items, Path(staging), Path(corpus_dir), Path(index_dir), embedder, max_bytes)
+        return _add(items, Path(staging), Path(corpus_dir), Path(index_dir), embedder, max_bytes, progress)
 
 
 def _is_meta(name: str) -> bool:
@@ -182,7 +185,8 @@ def _stage(report: AddReport, slot: str, name: str, source, staging: Path, max_b
     return target
 
 
-def _add(items, staging: Path, corpus_dir: Path, index_dir: Path, embedder, max_bytes: int) -> AddReport:
+def _add(items, staging: Path, corpus_dir: Path, index_dir: Path, embedder, max_bytes: int,
+         progress=None) -> AddReport:
     report = AddReport()
     candidates: list[_Candidate] = []
     metas: dict[str, tuple[str, Path]] = {}  # stem -> (name, staged path)
@@ -236,7 +240,7 @@ def _add(items, staging: Path, corpus_dir: Path, index_dir: Path, embedder, max_
         new_corpus = not corpus_dir.exists()
         created = _copy_in(accepted, corpus_dir)
         try:
-            report.manifest = build_index(corpus_dir, index_dir, embedder)
+            report.manifest = build_index(corpus_dir, index_dir, embedder, progress=progress)
         except BaseException:
             for path in reversed(created):
                 path.unlink(missing_ok=True)
@@ -330,3 +334,46 @@ def _library_lock(corpus_dir: Path):
     The lock is taken on the corpus's parent folder, so no lock file is ever left in the corpus.
     """
     return folder_lock(corpus_dir.resolve().parent)
+
+
+@dataclass(frozen=True)
+class Removed:
+    file: str  # the document's file name in the corpus
+    source: str
+    title: str
+    metadata_file: str | None  # its .meta.json, removed with it
+
+
+def remove_document(name: str, corpus_dir: Path, index_dir: Path, embedder, progress=None) -> Removed:
+    """Take one document out of the library: its file, its metadata and its passages in the index.
+
+    ``name`` is the file name (``talk.pdf``) or the document's name (``talk``, as ``--document``
+    takes it). As ``add`` does, it checks first and commits last: the files are moved aside, the
+    index is rebuilt without them, and only then are they deleted; if the rebuild fails they are
+    put back, so the corpus and the index stay as they were. Raises UsageError for an unknown
+    name, and ParseError when it is the last document (a library needs one).
+    """
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    check_index_target(index_dir, corpus_dir)
+    with _library_lock(corpus_dir):
+        files = corpus_files(corpus_dir)
+        path = next((p for p in files if name in (p.name, p.stem)), None)
+        if path is None:
+            raise UsageError(f"no document '{name}' in {corpus_dir}: it holds {', '.join(p.name for p in files) or 'none'}")
+        if len(files) == 1:
+            raise ParseError(path.name, 0, "it is the library's only document; add another before removing it")
+        doc = load_document(path)
+        meta = metadata_path(path)
+        moved = [(p, corpus_dir.parent / f".{corpus_dir.name}.removing-{os.getpid()}-{p.name}")
+                 for p in (path, meta) if p.is_file()]
+        for original, aside in moved:
+            os.replace(original, aside)
+        try:
+            build_index(corpus_dir, index_dir, embedder, progress=progress)
+        except BaseException:
+            for original, aside in moved:
+                os.replace(aside, original)
+            raise
+        for _, aside in moved:
+            aside.unlink(missing_ok=True)
+    return Removed(path.name, doc.source, doc.title, meta.name if any(o == meta for o, _ in moved) else None)
