@@ -5,6 +5,8 @@ Every piece of corpus or query text that reaches ``unsafe_allow_html`` was escap
 """
 from __future__ import annotations
 
+import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +20,12 @@ from panelsearch.errors import PanelsearchError, UsageError
 from panelsearch.index_load import index_stamp, read_manifest
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
+from panelsearch.access import library_access
 from panelsearch.store import SavedItem, SavedPack, Store, data_dir, mark_missing, render
+
+# Who may change the library (access.py): read at this entry point, passed in.
+ALLOW_EDIT = "--allow-edit" in sys.argv[1:] or os.environ.get("PANELSEARCH_ALLOW_EDIT") == "1"
+EDITORS_TOKEN = os.environ.get("PANELSEARCH_EDITORS_TOKEN") or None
 
 st.set_page_config(page_title="panelsearch · what did the panel say?", page_icon="🔎", layout="wide")
 UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "json"]  # .json: a <stem>.meta.json beside its document
@@ -234,23 +241,14 @@ def _browse_pick(several_documents: bool) -> None:
         _show("browse", picked[1], picked[0] if several_documents else None)
 
 
-def _add_uploads(searcher: Searcher, uploader: str) -> None:
-    """Put the uploaded files into the library (with the model already loaded) and report."""
-    files = [(f.name, f.getvalue()) for f in (st.session_state.get(uploader) or [])]
+def _queue_uploads(uploader: str) -> None:
+    """Take the uploaded files for library_change_ui, which adds them where it can show progress."""
+    st.session_state.pending_change = ("add", [(f.name, f.getvalue()) for f in (st.session_state.get(uploader) or [])])
     st.session_state.upload_n = st.session_state.get("upload_n", 0) + 1  # a fresh, empty uploader
-    if not files:
-        return
-    try:
-        report = library.add_uploads(files, corpus_dir(), index_dir(), searcher.embedder)
-    except PanelsearchError as err:  # ParseError: a document already in the library no longer parses
-        st.session_state.add_result = (None, f"Nothing was added: {err}")
-        return
-    except OSError as err:
-        st.session_state.add_result = (None, f"Nothing was added: the library could not be written ({err}).")
-        return
-    st.session_state.add_result = (report, "")
-    if report.added:
-        st.toast(f"Added {wording.plural(len(report.added), 'document')} to the library.", icon=":material/check:")
+
+
+def _queue_removal(source: str) -> None:
+    st.session_state.pending_change = ("remove", source)
 
 
 # -- shared pieces -------------------------------------------------------------------------------
@@ -556,7 +554,7 @@ def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str
             st.caption("The address bar always holds this search; or copy this link:")
             st.code(urlstate.share_link(getattr(st.context, "url", "") or "", state), language=None,
                     wrap_lines=True)
-        upload_ui(searcher)
+        library_ui(searcher)
 
 
 def speaker_choices(searcher: Searcher) -> dict[str, str]:
@@ -598,11 +596,72 @@ def upload_ui(searcher: Searcher) -> None:
             help="A .meta.json beside a document gives its title, date, event and the speakers' names and roles. "
                  "See the README's “Adding documents” for the formats.")
         st.button("Add to the library", icon=":material/library_add:", type="primary", disabled=not files,
-                  on_click=_add_uploads, args=(searcher, key), key="add-files")
+                  on_click=_queue_uploads, args=(key,), key="add-files")
         if problem:
             st.error(html.escape(problem), icon=":material/error:")
         if report is not None:
             add_report_ui(report)
+
+
+STAGE_TEXT = {"read": "Documents read", "embed": "Passages and questions embedded"}
+
+
+def library_change_ui(searcher: Searcher) -> None:
+    """Carry out a queued upload or removal, showing its progress, then reload the page's index."""
+    change = st.session_state.pop("pending_change", None)
+    if not change or not change[1]:
+        return
+    kind, what = change
+    label = f"Adding {wording.plural(len(what), 'file')} to the library…" if kind == "add" else "Removing a document…"
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="Checking…")
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"{STAGE_TEXT.get(stage, stage)}: {done} of {total}")
+
+        try:
+            if kind == "add":
+                report = library.add_uploads(what, corpus_dir(), index_dir(), searcher.embedder, progress=progress)
+                st.session_state.add_result = (report, "")
+            else:
+                removed = library.remove_document(what, corpus_dir(), index_dir(), searcher.embedder, progress=progress)
+                st.session_state.add_result = (None, "")
+                st.session_state.remove_result = f"Removed “{removed.title}” ({removed.file}) from the library."
+        except (PanelsearchError, OSError) as err:  # a document already in the library no longer parses; disk full
+            problem = f"Nothing was {'added' if kind == 'add' else 'removed'}: {err}"
+            st.session_state.add_result = (None, problem) if kind == "add" else (None, "")
+            st.session_state.remove_result = "" if kind == "add" else problem
+            status.update(label="The library is unchanged.", state="error")
+            return
+        status.update(label="Done: the index is rebuilt.", state="complete")
+    st.rerun()  # the next run loads the rebuilt index
+
+
+def library_ui(searcher: Searcher) -> None:
+    """The sidebar's library section: read-only, an editors' sign-in, or the upload and remove controls."""
+    access = library_access(ALLOW_EDIT, EDITORS_TOKEN, st.session_state.get("w_editor_token"))
+    st.caption(access.note)
+    if access.can_sign_in:
+        st.text_input("Editors' token", type="password", key="w_editor_token",
+                      help="Given by whoever runs this page; it lets this browser session change the library.")
+    if not access.can_edit:
+        return
+    library_change_ui(searcher)
+    upload_ui(searcher)
+    remove_ui(searcher)
+
+
+def remove_ui(searcher: Searcher) -> None:
+    message = st.session_state.get("remove_result") or ""
+    with st.expander("Remove a document", icon=":material/delete:", expanded=bool(message)):
+        source = st.selectbox("Document to remove", searcher.sources, key="w_remove_doc",
+                              format_func=lambda s: searcher.titles.get(s, s))
+        sure = st.checkbox("Yes, take it out of the library and the index", key="w_remove_sure")
+        st.button("Remove from the library", icon=":material/delete:", disabled=not sure or len(searcher.sources) < 2,
+                  on_click=_queue_removal, args=(source,), key="remove-doc",
+                  help="A library needs at least one document." if len(searcher.sources) < 2 else None)
+        if message:
+            (st.error if message.startswith("Nothing") else st.success)(html.escape(message))
 
 
 def add_report_ui(report: library.AddReport) -> None:

@@ -398,6 +398,7 @@ def one_doc_copy(built_index, tmp_path, monkeypatch):
     shutil.copytree(built_index[1], index)
     monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
     monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    monkeypatch.setenv("PANELSEARCH_ALLOW_EDIT", "1")  # as `make run` on one's own machine
     return corpus, index
 
 
@@ -531,3 +532,36 @@ def test_upload_of_a_duplicate_is_refused(one_doc_copy, seed_path):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     upload(app, ("copy.txt", seed_path.read_bytes()))
     assert any("already there" in html.unescape(e.value) for e in app.sidebar.error)
+
+
+# -- who may change the library (issue #11) ---------------------------------------------------------
+def test_a_read_only_page_has_no_upload_or_remove_control(env, monkeypatch):
+    monkeypatch.delenv("PANELSEARCH_ALLOW_EDIT", raising=False)
+    monkeypatch.delenv("PANELSEARCH_EDITORS_TOKEN", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.sidebar.get("file_uploader") and not [b for b in at.sidebar.button if b.key == "remove-doc"]
+    assert any("read-only" in c.value for c in at.sidebar.caption)
+
+
+def test_an_editors_token_admits_only_the_session_that_gives_it(one_doc_copy, monkeypatch):
+    monkeypatch.delenv("PANELSEARCH_ALLOW_EDIT")
+    monkeypatch.setenv("PANELSEARCH_EDITORS_TOKEN", "team-secret-42")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.sidebar.get("file_uploader")
+    at.sidebar.text_input(key="w_editor_token").input("wrong").run()
+    assert not at.sidebar.get("file_uploader")
+    at.sidebar.text_input(key="w_editor_token").input("team-secret-42").run()
+    assert at.sidebar.get("file_uploader")
+
+
+def test_remove_from_the_page_then_search_no_longer_finds_it(one_doc_copy):
+    corpus, _ = one_doc_copy
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    upload(at, (f"{PANEL}.md", PANEL_MD.encode()))
+    assert (corpus / f"{PANEL}.md").exists()
+    at.sidebar.selectbox(key="w_remove_doc").set_value(PANEL).run()
+    at.sidebar.checkbox(key="w_remove_sure").check().run()
+    next(b for b in at.sidebar.button if b.key == "remove-doc").click().run()
+    assert not at.exception and not (corpus / f"{PANEL}.md").exists()
+    at.text_input(key="w_query").input("Should panel members be paid?").run()
+    assert not any(PANEL in m.value for m in at.markdown if "ps-doc" in m.value)
