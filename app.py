@@ -257,11 +257,14 @@ def markup(text: str) -> None:
     st.markdown(text, unsafe_allow_html=True)
 
 
-def pack_button_ui(item: pack.PackItem, key: str, label: str = "Add to pack") -> None:
+def pack_button_ui(item: pack.PackItem, key: str, label: str = "", about: str = "") -> None:
+    """An Add button whose name says what it adds ("Add to pack: AC's passage on Q9"): a page holds
+    many, and a screen reader lists them by name."""
+    about = about or f"{item.speaker_label}'s passage on Q{item.question_number}"
     if item.passage_id in st.session_state.get("pack_passages", ()):
-        st.button("In your pack", key=key, icon=":material/check:", disabled=True)
+        st.button(f"In your pack: {about}", key=key, icon=":material/check:", disabled=True)
     else:
-        st.button(label, key=key, icon=":material/add:", on_click=_add, args=(item,))
+        st.button(label or f"Add to pack: {about}", key=key, icon=":material/add:", on_click=_add, args=(item,))
 
 
 def several(searcher: Searcher) -> bool:
@@ -391,7 +394,6 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> 
     terms = html.query_terms(state.query, prepared.expanded)
     summary = views.compare_summary(view, searcher.titles if several(searcher) else None)
     st.caption(f"For “{html.escape(state.query)}”. {html.escape(summary)}")
-    first_both = next(iter(view.both_answered), None)
     for row in view.rows:
         question = searcher.catalog.question(row.source, row.number) or QuestionRecord(
             row.source, searcher.titles.get(row.source, ""), row.number, row.question, ())
@@ -400,28 +402,26 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> 
                    + (html.doc_html(searcher.titles.get(row.source, row.source)) if several(searcher) else ""))
             for col, entry in zip(st.columns(len(row.entries)), row.entries):
                 with col:
-                    compare_entry_ui(entry, terms, glossary)
-            if row.both_answered:
-                label = f"{html.escape(wording.and_list(e.name for e in row.entries))}: full answers to Q{row.number}"
-                with st.expander(label, expanded=row.key == first_both, icon=":material/view_column:"):
-                    marked = [h.text for e in row.entries for h in e.hits]
-                    for col, entry in zip(st.columns(len(row.entries)), row.entries):
-                        with col:
-                            answer = question.answer_of(entry.speaker)
-                            text = answer.text if answer else ""
-                            markup(html.answer_block_html(
-                                entry.source, entry.speaker, html.answer_html(text, marked, terms, glossary), entry.name))
-                            item = answer_item(searcher, question, entry.speaker, text)
-                            pack_button_ui(item, key=f"add-compare-all-{item.passage_id}", label="Add whole answer")
+                    compare_entry_ui(searcher, question, entry, terms, glossary)
 
 
-def compare_entry_ui(entry: views.CompareEntry, terms, glossary) -> None:
+def compare_entry_ui(searcher: Searcher, question: QuestionRecord, entry: views.CompareEntry, terms, glossary) -> None:
+    """One speaker's cell: their whole answer, once, with the passages that matched marked inside it."""
     if not entry.hits:
         markup(html.empty_cell_html(entry.source, entry.speaker, entry.name, entry.note))
         return
-    for hit in entry.hits:
-        markup(html.card_html(hit, terms, glossary, show_question=False))
-        pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-compare-{hit.passage_id}")
+    answer = question.answer_of(entry.speaker)
+    text = answer.text if answer else " ".join(h.text for h in entry.hits)
+    markup(html.compare_cell_html(entry.hits, text, terms, glossary))
+    with st.container(horizontal=True):
+        for hit in entry.hits:
+            which = "marked passage" if len(entry.hits) == 1 else f"passage {hit.position}"
+            pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-compare-{hit.passage_id}",
+                           about=f"{entry.name}'s {which} on Q{entry.number}")
+        if answer and not (len(entry.hits) == 1 and entry.hits[0].text == text):
+            item = answer_item(searcher, question, entry.speaker, text)
+            pack_button_ui(item, key=f"add-compare-all-{item.passage_id}",
+                           about=f"{entry.name}'s whole answer to Q{entry.number}")
 
 
 def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> None:
@@ -469,18 +469,19 @@ def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, gloss
     title = searcher.titles.get(source, "")
     if len(passages) <= 1:
         item = answer_item(searcher, question, speaker, answer.text)
-        pack_button_ui(item, key=f"add-browse-{item.passage_id}")
+        pack_button_ui(item, key=f"add-browse-{item.passage_id}", about=f"{name}'s answer to Q{number}")
         return
     in_pack = sum(p.passage_id in st.session_state.get("pack_passages", ()) for p in passages)
-    label = f"Add to pack ({in_pack} of {len(passages)} passages in it)" if in_pack else "Add to pack…"
+    label = (f"Add to pack: {name}'s answer to Q{number} ({in_pack} of {len(passages)} passages in it)" if in_pack
+             else f"Add to pack: {name}'s answer to Q{number}…")
     with st.popover(label, icon=":material/add:"):
         whole = pack.PackItem.whole_answer(question, speaker, answer.text, name)
-        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", label=f"{html.escape(name)}'s whole answer")
+        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", about=f"{html.escape(name)}'s whole answer")
         st.caption("Or one passage of it:")
         for p in passages:
             markup(html.small_html(wording.short_question(p.text, 160)))
             pack_button_ui(pack.PackItem.from_passage(p, title, name), key=f"add-browse-{p.passage_id}",
-                           label=f"Add passage {p.position}")
+                           about=f"passage {p.position}")
 
 
 def pack_view_ui(searcher: Searcher, saved: SavedPack | None, glossary) -> None:

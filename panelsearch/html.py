@@ -217,6 +217,16 @@ def note_html(text: str) -> str:
     return f'<div class="ps-note">{escape(text)}</div>'
 
 
+def compare_cell_html(hits, answer: str, terms: Iterable[str] = (), glossary: Mapping[str, str] | None = None) -> str:
+    """A speaker's cell in Compare: badge and relevance of their best passage, then their whole answer
+    with every passage that matched marked inside it (the answer is shown once, never repeated)."""
+    best = hits[0]
+    return ('<div class="ps-card">'
+            f'<div class="ps-meta">{speaker_badge(best.source, best.speaker, best.speaker_name)}'
+            f'{relevance_html(best.relevance)}</div>'
+            f'<div class="ps-answer">{answer_html(answer, [h.text for h in hits], terms, glossary)}</div></div>')
+
+
 def empty_cell_html(source: str, speaker: str, name: str, note: str) -> str:
     """A compare cell with no passage: the speaker's badge and why ("SK did not answer Q9.")."""
     return f'<div class="ps-meta">{speaker_badge(source, speaker, name)}</div>' + note_html(note)
