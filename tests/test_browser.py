@@ -198,7 +198,7 @@ def test_pack_downloads_as_word_and_markdown(server, browser, dialogs, tmp_path)
     md = (tmp_path / "pack.md")
     info.value.save_as(md)
     text = md.read_text(encoding="utf-8")
-    assert text.startswith("# ") and "## 1. Q9 · AC" in text and "**Notes**" in text
+    assert text.startswith("# ") and "## 1. Are Experts by Experience team members" in text and "Notes" in text
     assert not dialogs
 
     phone = new_page(browser, dialogs, PHONE)
