@@ -258,13 +258,29 @@ def _read_batch(name: str) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
+def _print_closest(questions) -> None:
+    for q in questions:
+        print(_shown(f"  Q{q.number} ({', '.join(q.speakers)}; {q.title or q.source}): {q.question}"))
+
+
 def _print_result(result) -> None:
+    """High confidence: the passages. Medium: a caution, the passages, then the closest questions.
+    Low: the panel did not answer it; the closest questions, then the passages anyway."""
     print(f"Query: {_shown(result.query)}")
     if result.notice:
         print(f"Note: {result.notice}")
-    if result.low_confidence:
-        print("The panel did not really cover this; the closest passages are below.")
+    confidence = getattr(result, "confidence", "low" if result.low_confidence else "high")
+    if confidence == "low":
+        print("The panel did not answer this. The questions it answered that come closest:")
+        _print_closest(result.closest_questions)
+        if result.hits:
+            print("\nPassages anyway (none of them answers the query well):")
+    elif confidence == "medium":
+        print("Caution: the panel may only partly cover this; read the passages with care.")
     _print_hits(result.hits)
+    if confidence == "medium" and result.closest_questions:
+        print("\nThe questions the panel answered that come closest:")
+        _print_closest(result.closest_questions)
 
 
 def cmd_search(args) -> int:
@@ -307,6 +323,10 @@ def cmd_compare(args) -> int:
         print(json.dumps({**result.to_json(), "rows": [r.to_json() for r in rows]}, ensure_ascii=False))
         return 0
     print(f"Query: {_shown(result.query)}")
+    if result.confidence == "low":
+        print("The panel did not answer this; the closest passages of each speaker are below anyway.")
+    elif result.confidence == "medium":
+        print("Caution: the panel may only partly cover this; read the passages with care.")
     for speaker, hits in result.speakers.items():
         print(f"\n== {speaker} ==")
         _print_hits(hits, "  ")

@@ -41,6 +41,7 @@ BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 LABELS = ("strong match", "good match", "partial match", "weak match")
 LABEL_DEPTH = 5  # hits whose labels the precision table counts
+TIERS = ("high", "medium", "low")
 
 Unit = tuple[str, int, str]  # (source, question number, speaker)
 
@@ -90,13 +91,30 @@ def query_record(searcher, q: dict, mode: str) -> dict:
     belongs to a relevant unit (grade >= 1)."""
     result = searcher.query(q["query"], k=DEPTH, mode=mode)
     record = {"id": q.get("id"), "query": q["query"], "kind": q["kind"], "split": q.get("split"),
-              "answerable": is_answerable(q), "low_confidence": bool(result.low_confidence)}
+              "answerable": is_answerable(q), "low_confidence": bool(result.low_confidence),
+              "confidence": getattr(result, "confidence", "low" if result.low_confidence else "high")}
     if record["answerable"]:
         grades = unit_grades(q["relevant"])
         record["metrics"] = query_metrics(ranked_units(result.hits), q["relevant"])
         record["labels"] = [(h.relevance, grades.get((h.source, h.question_number, h.speaker), 0) >= 1)
                             for h in result.hits[:LABEL_DEPTH]]
+    if q.get("best_passage"):
+        record["best_passage_shown"] = best_passage_shown(result.hits, q["best_passage"])
     return record
+
+
+def passage_unit(passage_id: str) -> Unit:
+    """The (source, question, speaker) unit of a passage id ``<source>:q<NN>:<speaker>:<part>``."""
+    source, number, speaker, _ = passage_id.rsplit(":", 3)
+    return source, int(number.lstrip("q")), speaker
+
+
+def best_passage_shown(hits, best_passage: str) -> bool | None:
+    """Whether the first hit of the best passage's unit (the passage its card shows) is that
+    passage; None when the unit is not among the hits at all."""
+    unit = passage_unit(best_passage)
+    first = next((h for h in hits if (h.source, h.question_number, h.speaker) == unit), None)
+    return None if first is None else first.passage_id == best_passage
 
 
 def query_records(searcher, queries: list[dict], mode: str = "hybrid") -> list[dict]:
@@ -259,7 +277,19 @@ def half_summary(records: list[dict]) -> dict:
         "per_kind": {kind: {name: sum(r["metrics"][name] for r in rs) / len(rs) for name in METRICS} | {"n": len(rs)}
                      for kind in sorted({r["kind"] for r in answerable})
                      for rs in [[r for r in answerable if r["kind"] == kind]]},
+        "tiers": tier_shares(records),
+        "best_passage": _figure(float(bool(r["best_passage_shown"])) for r in records if "best_passage_shown" in r),
     }
+
+
+def tier_shares(records: list[dict]) -> dict[str, dict]:
+    """The share of answerable and of out-of-scope queries given each confidence tier."""
+    out = {}
+    for group, rs in (("answerable", [r for r in records if r["answerable"]]),
+                      ("out_of_scope", [r for r in records if not r["answerable"]])):
+        out[group] = {t: (sum(r.get("confidence") == t for r in rs) / len(rs) if rs else None) for t in TIERS}
+        out[group]["n"] = len(rs)
+    return out
 
 
 def evaluate_halves(searcher, queries: list[dict], modes=MODES) -> dict:
@@ -332,6 +362,20 @@ def format_halves(report: dict) -> str:
             lines.append(f"{'':<8}{label:<9}" + "  ".join(_cell(parts[s][key], percent=True) for s in SPLITS))
     lines.append("  (out flag: out-of-scope queries flagged low_confidence, higher is better;"
                  " in flag: answerable queries flagged, lower is better)")
+    if "hybrid" in by_half and "tiers" in by_half["hybrid"][SPLITS[0]]:
+        lines += ["", "hybrid confidence tiers (high / medium / low)   " + "".join(f"{s:<26}" for s in SPLITS)]
+        for group, name in (("answerable", "answerable"), ("out_of_scope", "out of scope")):
+            cells = []
+            for s in SPLITS:
+                t = by_half["hybrid"][s]["tiers"][group]
+                cells.append(("n/a" if t["n"] == 0 else
+                              " / ".join(f"{t[tier]:.0%}" for tier in TIERS) + f"  of {t['n']}").ljust(26))
+            lines.append(f"  {name:<46}" + "".join(cells))
+        lines.append("  (answerable: low at most 2%; out of scope: medium or low at least 90%)")
+    if "hybrid" in by_half and by_half["hybrid"][SPLITS[0]].get("best_passage", {}).get("n"):
+        lines += ["", "best passage: the card of the right unit shows the passage marked best_passage"]
+        lines.append("  " + "  ".join(f"{s} {_cell(by_half['hybrid'][s]['best_passage'], percent=True).strip()}"
+                                      f" of {by_half['hybrid'][s]['best_passage']['n']}" for s in SPLITS))
     if "hybrid" in by_half:
         hybrid = by_half["hybrid"]
         lines += ["", "hybrid by kind     n tune/test   hit@5 tune | test    MRR tune | test"]

@@ -152,20 +152,41 @@ class QuestionMatch:
         return asdict(self)
 
 
+CONFIDENCE_TIERS = ("high", "medium", "low")
+
+
+def _settle_confidence(result) -> None:
+    """``confidence`` given wins and sets ``low_confidence`` (which means exactly confidence ==
+    "low"); without one, it follows ``low_confidence`` ("low" or "high")."""
+    if not result.confidence:
+        result.confidence = "low" if result.low_confidence else "high"
+    elif result.confidence not in CONFIDENCE_TIERS:
+        raise ValueError(f"confidence must be one of {', '.join(CONFIDENCE_TIERS)}, not {result.confidence!r}")
+    result.low_confidence = result.confidence == "low"
+
+
 @dataclass
 class SearchResult:
+    """A search's hits and how far the panel answered the query: ``confidence`` "high" (show the
+    passages), "medium" (show them under a caution, with the closest questions) or "low" (the panel
+    did not answer it: the closest questions; the hits are still here for "show passages anyway")."""
+
     query: str
     low_confidence: bool
     hits: list[Hit] = field(default_factory=list)
     notice: str = ""  # e.g. "query truncated to the 256 tokens the model reads"
-    closest_questions: list[QuestionMatch] = field(default_factory=list)  # filled when low_confidence
+    closest_questions: list[QuestionMatch] = field(default_factory=list)  # filled for medium and low
+    confidence: str = ""  # "high", "medium" or "low"; by default from low_confidence
+
+    def __post_init__(self):
+        _settle_confidence(self)
 
     def to_json(self) -> dict:
-        out = {"query": self.query, "low_confidence": self.low_confidence,
+        out = {"query": self.query, "confidence": self.confidence, "low_confidence": self.low_confidence,
                "hits": [h.to_json() for h in self.hits]}
         if self.notice:
             out["notice"] = self.notice
-        if self.low_confidence:
+        if self.confidence != "high":
             out["closest_questions"] = [q.to_json() for q in self.closest_questions]
         return out
 
@@ -175,10 +196,14 @@ class CompareResult:
     query: str
     speakers: dict[str, list[Hit]]
     low_confidence: bool = False
-    hits: list[Hit] = field(default_factory=list)  # every speaker ranked together, as search ranks them
+    hits: list[Hit] = field(default_factory=list)  # every speaker ranked together; compare's rows follow it
+    confidence: str = ""  # as SearchResult's
+
+    def __post_init__(self):
+        _settle_confidence(self)
 
     def to_json(self) -> dict:
-        return {"query": self.query, "low_confidence": self.low_confidence,
+        return {"query": self.query, "confidence": self.confidence, "low_confidence": self.low_confidence,
                 "speakers": {s: [h.to_json() for h in hits] for s, hits in self.speakers.items()},
                 "hits": [h.to_json() for h in self.hits]}
 
