@@ -209,7 +209,9 @@ class Searcher:
             raise UsageError("the query is not valid text (bytes that are not UTF-8): type it again") from None
         text, notice = self._truncate(" ".join(text.split()))
         corrected = self.lexicon.correct(text)
-        expanded, lexical = self._expand(corrected, "both"), self._expand(corrected, "bm25")
+        expanded = self._expand(corrected, "both")
+        lexical = expanded if {self.reading.thesaurus, self.reading.numbers} <= {"both", "off"} else \
+            self._expand(corrected, "bm25")
         sentences = self._sentences(corrected)
         vectors = self.embedder.encode([expanded] + [self._expand(s, "both") for s in sentences])
         channels = self.channels(vectors[0], lexical)

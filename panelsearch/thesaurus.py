@@ -51,6 +51,7 @@ class Thesaurus:
                     bucket = self._adds.setdefault(key, [])
                     bucket.extend(a for a in g.add if a not in bucket)
         self._longest = max((len(k) for k in self._adds), default=0)
+        self._add_words = {a: frozenset(tokens(a)) for adds in self._adds.values() for a in adds}
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -67,7 +68,7 @@ class Thesaurus:
                 adds = self._adds.get(tuple(words[i:i + n]))
                 if adds is not None:
                     for a in adds:
-                        if a not in out and not set(tokens(a)) <= have:
+                        if a not in out and not self._add_words[a] <= have:
                             out.append(a)
                     i += n
                     break
