@@ -210,7 +210,7 @@ def test_loads_during_alternating_builds_never_mix_two_builds(tmp_path):
         vectors = np.stack([data.index.reconstruct(r) for r in rows])
         if not np.allclose(vectors, embedder.encode(texts), atol=1e-6):
             failures.append(f"load {loads}: vectors of other texts than its passages")
-        if not np.allclose(data.question_vectors, embedder.encode([q["question"] for q in data.questions]), atol=1e-6):
+        if not np.allclose(data.question_vectors, embedder.encode([q.question for q in data.questions]), atol=1e-6):
             failures.append(f"load {loads}: question vectors of other questions")
     out, err = builder.communicate(timeout=120)
     assert builder.returncode == 0, err[-2000:]
