@@ -60,7 +60,12 @@ CSS = """<style>
 .ps-matched {background: rgba(29, 78, 216, .13); border-bottom: 2px solid rgba(29, 78, 216, .55);
            padding: .05em 0}
 h1 {font-size: 2.3rem !important}
-@media (max-width: 640px) {h1 {font-size: 1.7rem !important} .ps-passage {font-size: 1rem}}
+@media (max-width: 640px) {h1 {font-size: 1.7rem !important} .ps-passage {font-size: 1rem}
+  [data-testid=stMainBlockContainer] {padding-top: 3rem}}
+/* On a phone the sidebar is folded away: the pack's count stays in sight at the top. */
+.ps-packcount {display: none}
+@media (max-width: 640px) {.ps-packcount {display: block; position: fixed; top: .75rem; right: 1rem; z-index: 999990;
+  background: #1d4ed8; color: #fff; font-size: .8rem; font-weight: 600; padding: .15rem .6rem; border-radius: .8rem}}
 abbr[title] {text-decoration: underline dotted; cursor: help}
 .ps-glossary {display: grid; grid-template-columns: max-content 1fr; gap: .2rem .9rem; margin: 0}
 .ps-glossary dt {font-weight: 700}
@@ -705,6 +710,7 @@ def main() -> None:
     init_state(searcher)
     saved = open_pack()
 
+    markup(html.pack_count_html(len(st.session_state.get("pack_passages", ()))))
     st.title("What did the panel say?")
     st.caption(html.escape(views.library_caption(searcher.documents, len(searcher.questions))))
     panel = views.panelists_line(searcher.documents)

@@ -262,6 +262,11 @@ def pack_item_html(n: int, item, glossary: Mapping[str, str] | None, missing: bo
             f'<div class="ps-extra">Source: {escape(item.source_label)}</div></div>')
 
 
+def pack_count_html(count: int) -> str:
+    """The pack's count, for the top of a phone's screen (CSS shows it only on narrow screens)."""
+    return f'<div class="ps-packcount" role="status">Pack: {count}</div>'
+
+
 def small_html(text: str) -> str:
     """A line of small print, e.g. a passage offered in a menu."""
     return f'<div class="ps-extra">{escape(text)}</div>'
