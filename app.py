@@ -300,11 +300,28 @@ def whole_question_ui(searcher: Searcher, question: QuestionRecord, marked: list
                                       searcher.catalog.speaker_name(question.source, answer.speaker)))
 
 
-def closest_questions_ui(searcher: Searcher, query: str, matches, glossary, key: str) -> None:
-    """For low confidence: what the panel did answer, instead of weak passages."""
+def _show_anyway(query: str) -> None:
+    st.session_state.show_anyway = query
+
+
+def closest_questions_ui(searcher: Searcher, query: str, matches, glossary, key: str) -> bool:
+    """For low confidence: what the panel did answer, instead of weak passages, and a way to see the
+    passages anyway. True when the reader asked to see them."""
+    if st.session_state.get("show_anyway") == query:
+        st.warning(f"**The panel did not answer “{html.escape(query)}” directly.** The passages below come "
+                   "closest, but none of them is a good match.", icon=":material/search_off:")
+        return True
     st.warning(f"**The panel did not answer “{html.escape(query)}” directly.** None of their answers is a "
                "good match, so no passages are shown. These are the questions they did answer that "
                "come closest:", icon=":material/search_off:")
+    closest_list_ui(searcher, matches, glossary, key)
+    st.caption("Try other words, or open **Browse** to read every question and answer.")
+    st.button("Show passages anyway", key=f"{key}-anyway", icon=":material/visibility:", on_click=_show_anyway,
+              args=(query,))
+    return False
+
+
+def closest_list_ui(searcher: Searcher, matches, glossary, key: str) -> None:
     for m in matches:
         with st.container(border=True):
             names = {s: searcher.catalog.speaker_name(m.source, s) for s in m.speakers}
@@ -312,7 +329,13 @@ def closest_questions_ui(searcher: Searcher, query: str, matches, glossary, key:
             st.button(f"Read the answers to Q{m.number}", key=f"{key}-closest-{m.source}-{m.number}",
                       icon=":material/menu_book:", on_click=_show,
                       args=("browse", m.number, source_of_several(searcher, m.source)))
-    st.caption("Try other words, or open **Browse** to read every question and answer.")
+
+
+def caution_ui(query: str) -> None:
+    """For medium confidence: passages are shown, under a caution."""
+    st.warning(f"These may not answer “{html.escape(query)}” directly: the panel touched on it, but not "
+               "head on. The questions it did answer that come closest are listed after the passages.",
+               icon=":material/help:")
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -348,9 +371,11 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
         return
     if result.notice:
         st.caption(html.escape(result.notice))
-    if result.low_confidence:
-        closest_questions_ui(searcher, state.query, result.closest_questions, glossary, key="search")
+    if result.confidence == "low" and not closest_questions_ui(searcher, state.query, result.closest_questions,
+                                                                glossary, key="search"):
         return
+    if result.confidence == "medium":
+        caution_ui(state.query)
     terms = html.query_terms(state.query, prepared.expanded)
     groups = views.group_by_question(result.hits, state.k) if state.grouped else views.one_per_hit(result.hits)
     shown = views.speaker_options(searcher.documents, state.docs)
@@ -362,6 +387,9 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
                               f"“{state.query}”, best match first."))
     for group in groups:
         result_card_ui(searcher, group, terms, glossary)
+    if result.confidence == "medium" and result.closest_questions:
+        st.caption("The questions the panel did answer that come closest:")
+        closest_list_ui(searcher, result.closest_questions, glossary, key="search")
 
 
 def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary) -> None:
@@ -391,10 +419,11 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> 
     except UsageError as err:
         st.warning(str(err))
         return
-    if result.low_confidence:
-        closest = searcher.closest_questions(prepared, sources=docs)  # the same vector: no second encoding
-        closest_questions_ui(searcher, state.query, closest, glossary, key="compare")
+    if result.confidence == "low" and not closest_questions_ui(
+            searcher, state.query, searcher.closest_questions(prepared, sources=docs), glossary, key="compare"):
         return
+    if result.confidence == "medium":
+        caution_ui(state.query)
     view = views.align_compare(result, searcher.catalog, k=state.k)
     terms = html.query_terms(state.query, prepared.expanded)
     summary = views.compare_summary(view, searcher.titles if several(searcher) else None)
