@@ -21,6 +21,7 @@ from panelsearch.index_load import index_stamp, read_manifest
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
 from panelsearch.access import library_access
+from panelsearch.agree import agreements
 from panelsearch.store import SavedItem, SavedPack, Store, data_dir, mark_missing, render
 
 # Who may change the library (access.py): read at this entry point, passed in.
@@ -67,6 +68,11 @@ h1 {font-size: 2.3rem !important}
 @media (max-width: 640px) {.ps-packcount {display: block; position: fixed; top: .75rem; right: 1rem; z-index: 999990;
   background: #1d4ed8; color: #fff; font-size: .8rem; font-weight: 600; padding: .15rem .6rem; border-radius: .8rem}}
 abbr[title] {text-decoration: underline dotted; cursor: help}
+.ps-agree-head {font-weight: 700; margin: .6rem 0 .3rem}
+.ps-agree-pair {display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; margin-bottom: .5rem}
+.ps-agree-quote {border-left: 3px solid #cbd5e1; padding-left: .6rem; line-height: 1.5}
+.ps-agree-only {margin: 0 0 .4rem 1rem}
+@media (max-width: 640px) {.ps-agree-pair {grid-template-columns: 1fr}}
 .ps-glossary {display: grid; grid-template-columns: max-content 1fr; gap: .2rem .9rem; margin: 0}
 .ps-glossary dt {font-weight: 700}
 .ps-glossary dd {margin: 0}
@@ -88,6 +94,28 @@ def _store(folder: str) -> Store:
 def get_store() -> Store:
     """Saved packs: one SQLite file in the data folder ($PANELSEARCH_DATA, else ./data), made on first use."""
     return _store(str(data_dir()))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def agreement_of(question: QuestionRecord, _embedder):
+    """Where the question's speakers make the same point (agree.py), computed once per question."""
+    found = agreements([question], _embedder)
+    return found[0] if found else None
+
+
+def agreement_ui(searcher: Searcher, question: QuestionRecord, glossary, expanded: bool = False) -> None:
+    """For a question two or more panelists answered: what they both said, and what only one did."""
+    if len(question.speakers) < 2:
+        return
+    agreement = agreement_of(question, searcher.embedder)
+    if agreement is None:
+        return
+    names = {s: searcher.catalog.speaker_name(question.source, s) for s in question.speakers}
+    with st.expander(f"Where {html.escape(wording.and_list(names.values()))} make the same point",
+                     icon=":material/join_inner:", expanded=expanded):
+        markup(html.agreement_html(agreement, names, glossary))
+        st.caption("Sentences are quoted as spoken and paired when they make a very similar point; a pair is "
+                   "never a claim that they agree in every respect.")
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
@@ -437,6 +465,8 @@ def compare_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> 
             for col, entry in zip(st.columns(len(row.entries)), row.entries):
                 with col:
                     compare_entry_ui(searcher, question, entry, terms, glossary)
+            if row.both_answered:
+                agreement_ui(searcher, question, glossary)
 
 
 def compare_entry_ui(searcher: Searcher, question: QuestionRecord, entry: views.CompareEntry, terms, glossary) -> None:
@@ -484,6 +514,7 @@ def browse_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
                 markup(html.question_html(question.number, question.question, glossary))
                 for answer in question.answers:
                     browse_answer_ui(searcher, question, answer, glossary)
+                agreement_ui(searcher, searcher.catalog.question(*question.key) or question, glossary)
     if state.q is not None:
         st.button("Show all questions", icon=":material/list:", on_click=_show, args=("browse", None))
 

@@ -311,7 +311,7 @@ def cmd_compare(args) -> int:
     if not args.query.strip():
         raise UsageError("the query is empty: type a question or a few words")
     from .config import LIBRARY_MAX_K
-    from .views import align_compare
+    from .views import align_compare, with_agreement
 
     searcher = _searcher(args)
     prepared = searcher.prepare_query(args.query)  # encoded once for both rankings below
@@ -319,7 +319,7 @@ def cmd_compare(args) -> int:
     if args.json:
         # The rows the page draws: the k best questions, each speaker's passages on them lined up.
         every = searcher.compare(prepared, LIBRARY_MAX_K, sources=args.document)
-        rows = align_compare(every, searcher.catalog, k=args.k).rows
+        rows = with_agreement(align_compare(every, searcher.catalog, k=args.k), searcher.catalog, searcher.embedder).rows
         print(json.dumps({**result.to_json(), "rows": [r.to_json() for r in rows]}, ensure_ascii=False))
         return 0
     print(f"Query: {_shown(result.query)}")

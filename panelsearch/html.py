@@ -227,6 +227,29 @@ def compare_cell_html(hits, answer: str, terms: Iterable[str] = (), glossary: Ma
             f'<div class="ps-answer">{answer_html(answer, [h.text for h in hits], terms, glossary)}</div></div>')
 
 
+def agreement_html(agreement, names: Mapping[str, str], glossary: Mapping[str, str] | None = None) -> str:
+    """Where the panelists make the same point: "Both said" pairs side by side, then what only one
+    of them said. Their sentences quoted as spoken (agree.py); never a claim that they disagree."""
+    def quote(speaker: str, sentence: str) -> str:
+        return (f'<div class="ps-agree-quote">{speaker_badge(agreement.source, speaker, names.get(speaker, speaker))} '
+                f'{highlight(sentence, (), glossary)}</div>')
+
+    parts = []
+    if agreement.both:
+        pairs = "".join(f'<div class="ps-agree-pair">{quote(p.a_speaker, p.a_sentence)}{quote(p.b_speaker, p.b_sentence)}'
+                        "</div>" for p in agreement.both)
+        parts.append(f'<div class="ps-agree-head">Both said</div>{pairs}')
+    else:
+        parts.append('<div class="ps-agree-head">Both said</div><div class="ps-note">No sentence of one answer makes '
+                     "the same point as a sentence of the other.</div>")
+    for speaker, sentences in agreement.only.items():
+        if sentences:
+            items = "".join(f"<li>{highlight(s, (), glossary)}</li>" for s in sentences)
+            parts.append(f'<div class="ps-agree-head">Only {escape(names.get(speaker, speaker))} said</div>'
+                         f'<ul class="ps-agree-only">{items}</ul>')
+    return '<div class="ps-agree">' + "".join(parts) + "</div>"
+
+
 def empty_cell_html(source: str, speaker: str, name: str, note: str) -> str:
     """A compare cell with no passage: the speaker's badge and why ("SK did not answer Q9.")."""
     return f'<div class="ps-meta">{speaker_badge(source, speaker, name)}</div>' + note_html(note)

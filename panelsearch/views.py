@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from .agree import Agreement, agreements
 from .catalog import Catalog
 from .models import CompareResult, DocumentRecord, Hit, QuestionRecord
 from .wording import and_list, plural
@@ -142,6 +143,7 @@ class CompareRow:
     question: str
     entries: tuple[CompareEntry, ...]
     both_answered: bool = False  # every speaker of the document answered it (and there are several)
+    agreement: Agreement | None = None  # where its speakers make the same point (agree.py), when computed
 
     @property
     def key(self) -> tuple[str, int]:
@@ -152,7 +154,8 @@ class CompareRow:
         return {"source": self.source, "question_number": self.number, "question": self.question,
                 "both_answered": self.both_answered,
                 "cells": {e.speaker: {"name": e.name, "hits": [h.to_json() for h in e.hits], "note": e.note}
-                          for e in self.entries}}
+                          for e in self.entries},
+                "agreement": self.agreement.to_json() if self.agreement else None}
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,14 @@ def align_compare(result: CompareResult, catalog: Catalog, k: int = 3, per_quest
         both = q is not None and len(speakers) > 1 and set(speakers) <= set(q.speakers)
         rows.append(CompareRow(key[0], key[1], texts[key], tuple(entries), both))
     return CompareView(result.query, result.low_confidence, tuple(rows))
+
+
+def with_agreement(view: CompareView, catalog: Catalog, embedder) -> CompareView:
+    """The view with each row that two or more speakers answered lined up sentence by sentence
+    (agree.py: "Both said", "Only AC said"), in one encode call for all its rows."""
+    questions = [q for q in (catalog.question(*r.key) for r in view.rows) if q is not None and len(q.speakers) > 1]
+    found = {(a.source, a.question_number): a for a in agreements(questions, embedder)}
+    return replace(view, rows=tuple(replace(r, agreement=found.get(r.key)) for r in view.rows))
 
 
 def compare_summary(view: CompareView, titles: dict[str, str] | None = None) -> str:

@@ -1,0 +1,45 @@
+"""Where the panelists agree (issue #12), in the CLI and the page."""
+import json
+import os
+import subprocess
+import sys
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+def test_compare_json_rows_carry_the_agreement_groups(built_index):
+    corpus, index = built_index
+    out = subprocess.run([sys.executable, "-m", "panelsearch", "compare", "what training do experts by experience need",
+                          "--json", "--index", str(index), "--corpus", str(corpus)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"query", "speakers", "hits", "rows", "confidence"} <= set(data)  # the old fields stay
+    q7 = next(r for r in data["rows"] if r["question_number"] == 7)
+    groups = q7["agreement"]
+    assert q7["both_answered"] and groups["both"] and set(groups["only"]) == {"AC", "SK"}
+    answers = " ".join(c["hits"][0]["text"] for c in q7["cells"].values() if c["hits"])
+    for pair in groups["both"]:  # extractive: each side is a sentence the speaker said
+        assert pair["a_sentence"] and pair["b_sentence"]
+    assert answers
+    one_speaker = [r for r in data["rows"] if not r["both_answered"]]
+    assert all(r["agreement"] is None for r in one_speaker)
+
+
+def test_the_page_shows_where_they_make_the_same_point(built_index, monkeypatch, tmp_path):
+    corpus, index = built_index
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["query"] = "what training do experts by experience need"
+    at.query_params["view"] = "compare"
+    at.run()
+    assert not at.exception
+    same = [e for e in at.expander if e.label == "Where AC and SK make the same point" or
+            e.label == "Where SK and AC make the same point"]
+    bodies = ["\n".join(m.value for m in e.markdown) for e in same]
+    q7 = next(b for b in bodies if "methodology and tools to enhance" in b)
+    assert "Both said" in q7 and "Only AC said" in q7 and "QI</abbr> learning modules" in q7
