@@ -68,6 +68,8 @@ h1 {font-size: 2.3rem !important}
 @media (max-width: 640px) {.ps-packcount {display: block; position: fixed; top: .75rem; right: 1rem; z-index: 999990;
   background: #1d4ed8; color: #fff; font-size: .8rem; font-weight: 600; padding: .15rem .6rem; border-radius: .8rem}}
 abbr[title] {text-decoration: underline dotted; cursor: help}
+abbr[title]:focus {outline: 2px solid #1d4ed8; outline-offset: 1px}
+abbr[title]:focus::after {content: " (" attr(title) ")"; font-size: .85em; color: #1e3a8a}
 .ps-agree-head {font-weight: 700; margin: .6rem 0 .3rem}
 .ps-agree-pair {display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; margin-bottom: .5rem}
 .ps-agree-quote {border-left: 3px solid #cbd5e1; padding-left: .6rem; line-height: 1.5}

@@ -99,7 +99,8 @@ def _highlight_words(text: str, terms: frozenset[str], glossary: Mapping[str, st
         piece = _escape(word)
         key = acronym_key(word, glossary) if glossary else None
         if key:
-            piece = f'<abbr title="{escape(key + ": " + glossary[key])}">{piece}</abbr>'
+            # tabindex: a keyboard reaches it too, and the page's CSS spells the meaning out on focus
+            piece = f'<abbr title="{escape(key + ": " + glossary[key])}" tabindex="0">{piece}</abbr>'
         if terms and terms.intersection(tokens(word)):
             piece = f"<mark>{piece}</mark>"
         out.append(piece)

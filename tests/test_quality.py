@@ -283,3 +283,40 @@ def test_eval_text_and_a_set_without_halves(built_index, tmp_path, capsys):
     assert main(["eval", "--queries", str(own), "--misses", "--index", str(index), "--corpus", str(corpus)]) == 0
     out = capsys.readouterr().out
     assert "no tune/test split" in out and "missed at 5 by hybrid" in out
+
+
+# A second Q&A on an unrelated subject (issue #10): the seed's queries must not pay for it.
+UNRELATED_MD = """# Running a hospital volunteer car scheme: questions and answers
+
+## 1. How far ahead should patients book a volunteer driver?
+
+**DM:** Two working days. Shorter notice works when a driver is free, but we never promise it.
+
+## 2. Do volunteer drivers get their mileage back?
+
+**RP:** Yes, at the national mileage rate, paid monthly against a simple log.
+
+**DM:** And parking charges at the hospital are refunded on the day with a receipt.
+
+## 3. What checks do new drivers need?
+
+**RP:** A licence check, insurance that covers volunteering, and an enhanced DBS check.
+
+## 4. Can a driver wait at the hospital for the patient?
+
+**DM:** Up to two hours; past that we arrange a second trip so no driver waits all day.
+"""
+
+
+@pytest.mark.slow
+def test_a_second_unrelated_document_costs_the_seed_little_mrr(tmp_path, built_index, embedder):
+    from panelsearch.evaluate import evaluate, load_queries
+    from panelsearch.search import Searcher
+    from tests.conftest import seed_plus
+
+    corpus, index = seed_plus(tmp_path, built_index, embedder, {"volunteer-drivers.md": UNRELATED_MD})
+    queries = [q for q in load_queries() if q["relevant"]]
+    alone = evaluate(Searcher.load(built_index[1], embedder=embedder, corpus_dir=built_index[0]), queries)
+    both = evaluate(Searcher.load(index, embedder=embedder, corpus_dir=corpus), queries)
+    drop = alone["metrics"]["all"]["MRR"] - both["metrics"]["all"]["MRR"]
+    assert drop <= 0.05, (alone["metrics"]["all"]["MRR"], both["metrics"]["all"]["MRR"])
