@@ -206,7 +206,7 @@ def test_hostile_queries_are_shown_as_text(app, query):
 
 def test_acronyms_are_explained_and_listed(app):
     search(app, "what training do EBEs need")
-    assert '<abbr title="EBE&#58; Expert by Experience">' in markup(app)
+    assert '<abbr title="EBE&#58; Expert by Experience" tabindex="0">' in markup(app)
     glossary = next(e for e in app.expander if e.label.startswith("Glossary"))
     listed = glossary.markdown[0].value
     for acronym in ("EBE", "QI", "HCP", "NHSE/I", "CCG", "ELFT", "BSMHFT", "lxp"):
