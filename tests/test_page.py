@@ -99,7 +99,7 @@ def test_highlight_with_a_hostile_query_adds_only_mark_tags(query):
 def test_highlight_explains_acronyms_plural_and_lower_case():
     out = html.highlight("EBEs share their lxp with NHSE/I.", glossary=GLOSSARY)
     assert '<abbr title="EBE&#58; Expert by Experience" tabindex="0">EBEs</abbr>' in out
-    assert '<abbr title="LXP&#58; lived experience">lxp</abbr>' in out
+    assert '<abbr title="LXP&#58; lived experience" tabindex="0">lxp</abbr>' in out
     assert ">NHSE/I</abbr>" in out
 
 
