@@ -1,10 +1,12 @@
-# Two commands: `make run` (set up, build the index if needed, start the app) and `make test`.
+# `make run` sets up, builds the index if needed and starts the app. Tests (docs/testing.md):
+# `make check` is the quick tier (unit and CLI tests, under a minute); `make test` runs everything,
+# browser tests included, and is what CI runs; `make screenshots` refreshes the README's pictures.
 PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PORT ?= 8501
 
-.PHONY: run test setup index browser clean eval bench
+.PHONY: run test check screenshots setup index browser clean eval bench
 
 setup: .venv/.installed
 
@@ -28,6 +30,23 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest -q
+
+# The quick tier: the tests `pytest -m "not browser and not slow"` picks, in two processes at once,
+# one per core; each keeps every other test (PANELSEARCH_SHARD, tests/conftest.py).
+CHECK := $(PY) -m pytest -q -p no:cacheprovider -m "not browser and not slow"
+check: setup
+	@echo 'PANELSEARCH_SHARD=1/2 and 2/2 $(CHECK)'
+	@log=$$(mktemp); \
+	PANELSEARCH_SHARD=2/2 $(CHECK) > $$log 2>&1 & other=$$!; \
+	PANELSEARCH_SHARD=1/2 $(CHECK); one=$$?; \
+	wait $$other; two=$$?; echo "-- the other half:"; cat $$log; rm -f $$log; \
+	test $$one = 0 && test $$two = 0
+
+# The browser tests that take the README's pictures also copy them to docs/screenshots/ when
+# PANELSEARCH_SCREENSHOTS names that folder; other test runs leave docs/screenshots/ alone.
+screenshots: setup browser
+	PANELSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -m browser tests/test_browser.py \
+	  -k "test_search_shows_cards_quickly or test_library_of_two_documents"
 
 eval: index
 	$(PY) -m panelsearch eval

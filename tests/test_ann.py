@@ -8,6 +8,8 @@ from panelsearch.corpus import load_corpus
 from panelsearch.scale import VectorSource, query_texts, real_texts
 
 
+# Tests that use these two fixtures are marked slow: embedding ~200 texts with the real model and
+# building HNSW graphs of 3000 vectors takes several seconds on two cores.
 @pytest.fixture(scope="module")
 def real_embeddings(seed_path, embedder):
     """Real passage embeddings from the seed: the corpus's passages plus recombined sentences."""
@@ -20,12 +22,14 @@ def library(real_embeddings):
     return VectorSource.from_embeddings(real_embeddings[0]).sample(3000, np.random.default_rng(0))
 
 
+@pytest.mark.slow
 def test_below_threshold_is_exact(library):
     index = ann.make_faiss(library[:100], exact_up_to=100)
     assert isinstance(index, faiss.IndexFlatIP)
     assert ann.is_exact(index) and ann.describe(index) == "exact IndexFlatIP"
 
 
+@pytest.mark.slow
 def test_above_threshold_is_hnsw_with_exact_rerank(library):
     index = ann.make_faiss(library[:101], exact_up_to=100)
     assert isinstance(index, faiss.IndexRefineFlat)
@@ -43,6 +47,7 @@ def test_default_threshold_keeps_the_seed_corpus_exact():
     assert not ann.is_exact(ann.choose_index(ann.EXACT_UP_TO + 1, 384))
 
 
+@pytest.mark.slow
 def test_hnsw_recall_at_10_against_exact(library, real_embeddings):
     index = ann.make_faiss(library, exact_up_to=1000)
     for queries in (real_embeddings[1], VectorSource.from_embeddings(real_embeddings[0]).sample(
@@ -53,12 +58,14 @@ def test_hnsw_recall_at_10_against_exact(library, real_embeddings):
         assert recall >= 0.98
 
 
+@pytest.mark.slow
 def test_hnsw_scores_are_exact_cosines(library):
     index = ann.make_faiss(library, exact_up_to=1000)
     scores, ids = index.search(library[:5], 3)
     assert np.allclose(scores, np.einsum("qd,qkd->qk", library[:5], library[ids]), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_hnsw_reconstruct_n_and_stored_vectors_give_the_vectors_back(library):
     index = ann.make_faiss(library, exact_up_to=1000)
     assert np.array_equal(index.reconstruct_n(0, index.ntotal), library)
@@ -70,6 +77,7 @@ def test_stored_vectors_of_an_empty_index():
     assert ann.stored_vectors(ann.make_faiss(np.zeros((0, 8), np.float32))).shape == (0, 8)
 
 
+@pytest.mark.slow
 def test_search_params_survive_write_and_read(tmp_path, library):
     params = ann.HnswParams(m=16, ef_construction=40, ef_search=77, k_factor=3)
     faiss.write_index(ann.make_faiss(library[:500], exact_up_to=100, params=params), str(tmp_path / "x.faiss"))
@@ -81,11 +89,13 @@ def test_search_params_survive_write_and_read(tmp_path, library):
     assert np.array_equal(loaded.reconstruct_n(0, 500), library[:500])
 
 
+@pytest.mark.slow
 def test_set_search_params_leaves_a_flat_index_alone(library):
     index = ann.make_faiss(library[:10])
     assert ann.set_search_params(index) is index
 
 
+@pytest.mark.slow
 def test_index_bytes_counts_vectors_and_graph(library):
     flat = ann.make_faiss(library)
     hnsw = ann.make_faiss(library, exact_up_to=1000)
@@ -107,6 +117,7 @@ def test_faiss_threads_sets_and_restores_the_thread_count():
     assert faiss.omp_get_max_threads() == before
 
 
+@pytest.mark.slow
 def test_training_sample_draws_rows_from_the_whole_library(library):
     sample = ann.training_sample(library, size=500)
     assert sample.shape == (500, library.shape[1])

@@ -1,33 +1,31 @@
 """End to end: the real app under `streamlit run`, driven in headless Chromium.
 
-Screenshots go to tests/artifacts/ (laptop 1366x900 and phone 390x844); the laptop search
-screenshot is copied to docs/screenshots/search.png for the README.
+Screenshots go to tests/artifacts/ (laptop 1366x900 and phone 390x844). The laptop search and
+library screenshots are the README's pictures: `make screenshots` copies them to docs/screenshots/.
+Every wait is on the page's state (see tests/browser_util.py), never on a fixed time.
 """
 import io
-import shutil
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser_util import screenshot, streamlit_server
-from tests.conftest import ROOT
-from tests.test_app import PANEL, PANEL_MD, PANEL_META, PANEL_TITLE, two_docs  # noqa: F401 (a fixture)
+from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, LAPTOP, PHONE, events_flushed, rerun,
+                                screenshot, streamlit_server, wait_for_layout, watch_runs)
+from tests.browser_util import open_app as load
+from tests.conftest import PANEL, PANEL_TITLE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 QUERY = "We have no staff time for co-production, can it still work?"
 PAY = "How do we pay experts by experience?"
 INJECTIONS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); Playwright cannot download browsers here",
-                allow_module_level=True)
+    pytest.skip(CHROMIUM_MISSING, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +42,6 @@ def library_server(two_docs):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def dialogs():
     return []
@@ -70,42 +56,58 @@ def new_page(browser, dialogs, viewport=LAPTOP):
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    watch_runs(page)
     return page
 
 
-def settle(page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-    page.wait_for_timeout(300)
-
-
 def open_app(page, url: str, path: str = "/") -> None:
-    page.goto(url + path)
-    page.wait_for_selector("h1")
-    settle(page)
+    load(page, url + path)
+
+
+def query_box(page):
+    return page.get_by_label("Ask the panel")
 
 
 def ask(page, text: str) -> float:
     """Type a question, press Enter, wait for the answer; return the seconds it took."""
-    box = page.get_by_label("Ask the panel")
+    box = query_box(page)
     box.fill(text)
     start = time.time()
-    box.press("Enter")
-    # The results' caption, or the low-confidence warning, repeats the query once it has run.
+    with rerun(page):
+        box.press("Enter")
+    # The results' caption, or the low-confidence warning, repeats the query.
     page.wait_for_function("q => [...document.querySelectorAll("
                            "'[data-testid=stCaptionContainer], [data-testid=stAlert]')]"
                            ".some(e => e.innerText.includes(q))", arg=text[:40])
-    settle(page)
     return time.time() - start
 
 
-def shot(page, name: str, full: bool = False) -> Path:
+def open_tab(page, name: str) -> None:
+    """Click a view's tab; wait until the run it starts is drawn, with the view in the address bar
+    (Search, the default, has no ``view=``)."""
+    tab = page.get_by_role("tab", name=name)
+    with rerun(page):
+        tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    view = name.lower()
+    expect(page).to_have_url(re.compile(r"^(?!.*[?&]view=)" if view == "search" else rf"[?&]view={view}(&|$)"))
+
+
+def add_to_pack(page, count: int) -> None:
+    """Click the first "Add to pack"; wait until its run is drawn and the sidebar counts ``count``."""
+    with rerun(page):
+        page.get_by_role("button", name="Add to pack").first.click()
+    expect(page.locator("[data-testid=stSidebar]")).to_contain_text(
+        f"Discussion pack: {count} passage{'s' if count != 1 else ''}")
+
+
+def shot(page, name: str, full: bool = False, publish: str | None = None) -> Path:
     """Screenshot to tests/artifacts/; ``full`` grows the viewport to the page's height first."""
-    return screenshot(page, ARTIFACTS / f"{name}.png", full)
+    return screenshot(page, ARTIFACTS / f"{name}.png", full, publish)
 
 
 def no_sideways_scroll(page) -> bool:
+    wait_for_layout(page)
     return page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth <= window.innerWidth + 1")
 
 
@@ -124,17 +126,17 @@ def test_search_shows_cards_quickly(server, browser, dialogs):
     assert page.locator(".ps-card").first.locator(".ps-source").inner_text().startswith("Q9")
     assert first < 20 and later < 5, (first, later)  # generous: two shared cores; typically ~1 s and ~0.3 s
 
-    page.get_by_label("Ask the panel").blur()  # no focus ring or character count in the README picture
-    page.wait_for_timeout(300)
-    path = shot(page, "search-laptop")
-    (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, ROOT / "docs" / "screenshots" / "search.png")
+    box = query_box(page)
+    box.blur()  # no focus ring or character count in the README picture
+    expect(box).not_to_be_focused()
+    shot(page, "search-laptop", publish="search.png")
 
     page.get_by_text("Whole answer to Q9").first.click()
-    page.locator(".ps-matched").first.wait_for(state="visible")
-    assert page.locator(".ps-answer").first.is_visible()
-    page.wait_for_timeout(500)  # the expander's opening animation
-    shot(page, "search-laptop-whole-answer", full=True)
+    expander = page.locator("[data-testid=stExpander] details").filter(has_text="Whole answer to Q9").first
+    expect(expander).to_have_attribute("open", "")
+    expect(expander.locator(".ps-matched").first).to_be_visible()
+    expect(expander.locator(".ps-answer").first).to_be_visible()
+    shot(page, "search-laptop-whole-answer", full=True)  # waits for the opened expander's layout
     assert not dialogs
 
 
@@ -153,10 +155,9 @@ def test_compare_view(server, browser, dialogs):
         page = new_page(browser, dialogs, viewport)
         open_app(page, server)
         ask(page, PAY)
-        page.get_by_role("tab", name="Compare").click()
-        page.get_by_text("SK did not answer Q9.").wait_for()
-        settle(page)
-        assert "view=compare" in page.url
+        open_tab(page, "Compare")
+        expect(page.get_by_text("SK did not answer Q9.")).to_be_visible()
+        expect(page).to_have_url(re.compile("view=compare"))
         assert page.locator(".ps-question").first.inner_text().startswith("Q9")
         assert no_sideways_scroll(page)
         shot(page, f"compare-{name}", full=True)
@@ -171,15 +172,11 @@ def test_pack_downloads_as_word_and_markdown(server, browser, dialogs, tmp_path)
     open_app(page, server)
     ask(page, PAY)
     passage = page.locator(".ps-card .ps-passage").first.inner_text()
-    page.get_by_role("button", name="Add to pack").first.click()
-    settle(page)
+    add_to_pack(page, 1)
     ask(page, QUERY)  # the pack survives a new search
-    page.get_by_role("button", name="Add to pack").first.click()
-    settle(page)
-    page.get_by_role("tab", name="Pack").click()
-    page.locator(".ps-pack-quote").nth(1).wait_for()
-    settle(page)
-    assert page.locator(".ps-pack-quote").count() == 2
+    add_to_pack(page, 2)
+    open_tab(page, "Pack")
+    expect(page.locator(".ps-pack-quote")).to_have_count(2)
     shot(page, "pack-laptop", full=True)
 
     with page.expect_download() as info:
@@ -204,11 +201,9 @@ def test_pack_downloads_as_word_and_markdown(server, browser, dialogs, tmp_path)
     phone = new_page(browser, dialogs, PHONE)
     open_app(phone, server)
     ask(phone, PAY)
-    phone.get_by_role("button", name="Add to pack").first.click()
-    settle(phone)
-    phone.get_by_role("tab", name="Pack").click()
-    phone.locator(".ps-pack-quote").first.wait_for()
-    settle(phone)
+    add_to_pack(phone, 1)
+    open_tab(phone, "Pack")
+    expect(phone.locator(".ps-pack-quote")).to_have_count(1)
     assert no_sideways_scroll(phone)
     shot(phone, "pack-phone", full=True)
 
@@ -221,9 +216,8 @@ def test_injected_markup_stays_text(server, browser, dialogs, attack):
     page.get_by_text(attack, exact=False).first.wait_for()
     assert page.get_by_text(attack, exact=False).first.is_visible()
     for view in ("Compare", "Search"):
-        page.get_by_role("tab", name=view).click()
-        settle(page)
-    page.wait_for_timeout(500)
+        open_tab(page, view)
+    events_flushed(page)  # any onerror/onload a payload carried has had its chance to run
     assert dialogs == []
     assert page.locator("img[src='x']").count() == 0
     assert page.evaluate("() => [...document.scripts].some(s => s.textContent.includes('alert(1)'))") is False
@@ -233,10 +227,9 @@ def test_link_opens_a_question_in_browse(server, browser, dialogs):
     for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page = new_page(browser, dialogs, viewport)
         open_app(page, server, "/?view=browse&q=11")
-        page.locator(".ps-question").first.wait_for()
-        assert page.locator(".ps-question").count() == 1
+        expect(page.locator(".ps-question")).to_have_count(1)
         assert page.locator(".ps-question").inner_text().startswith("Q11")
-        assert page.get_by_role("tab", name="Browse").get_attribute("aria-selected") == "true"
+        expect(page.get_by_role("tab", name="Browse")).to_have_attribute("aria-selected", "true")
         assert no_sideways_scroll(page)
         shot(page, f"browse-q11-{name}", full=True)
         page.close()
@@ -246,24 +239,31 @@ def test_copied_link_reproduces_the_search(server, browser, dialogs):
     page = new_page(browser, dialogs)
     open_app(page, server)
     ask(page, PAY)
-    page.get_by_role("tab", name="Compare").click()
-    page.get_by_text("SK did not answer Q9.").wait_for()
-    settle(page)
+    open_tab(page, "Compare")
+    expect(page.get_by_text("SK did not answer Q9.")).to_be_visible()
+    # The address bar follows at the end of a run: copy it once it holds the query and the view.
+    expect(page).to_have_url(re.compile(r"(?=.*[?&]query=How\+do\+we\+pay)(?=.*[?&]view=compare)"))
     link = page.url
-    assert "query=" in link and "view=compare" in link
     before = page.locator(".ps-question").all_inner_texts()
+    assert before and before[0].startswith("Q9")
 
     other = new_page(browser, dialogs)
     open_app(other, link, "")
-    other.get_by_text("SK did not answer Q9.").wait_for()
-    assert other.get_by_label("Ask the panel").input_value() == PAY
-    assert other.locator(".ps-question").all_inner_texts() == before
+    # The race this test once lost: the page's first run draws Compare's rows before the query box,
+    # whose code Streamlit loads on demand, and the box's first frame is empty until it takes the
+    # value the link gave the session. Reading it once could land in that frame; these assertions
+    # retry until the page holds the restored state (or time out if it never does).
+    expect(query_box(other)).to_have_value(PAY)
+    expect(other.get_by_role("tab", name="Compare")).to_have_attribute("aria-selected", "true")
+    expect(other.locator(".ps-question")).to_have_text(before, use_inner_text=True)
+    expect(other.get_by_text("SK did not answer Q9.")).to_be_visible()
+    assert not dialogs
 
 
 def test_low_confidence_on_a_phone(server, browser, dialogs):
     page = new_page(browser, dialogs, PHONE)
     open_app(page, server, "/?query=" + quote("what is the weather in paris tomorrow"))
-    page.get_by_text("Read the answers to", exact=False).first.wait_for()
+    expect(page.get_by_text("Read the answers to", exact=False).first).to_be_visible()
     assert page.locator(".ps-card").count() == 0
     assert no_sideways_scroll(page)
     shot(page, "low-confidence-phone", full=True)
@@ -275,21 +275,18 @@ def test_library_of_two_documents(library_server, browser, dialogs):
     for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page = new_page(browser, dialogs, viewport)
         open_app(page, library_server, "/?query=" + quote(query))
-        page.locator(".ps-card").first.wait_for()
-        settle(page)
+        expect(page.locator(".ps-card").first).to_be_visible()
         assert page.locator(".ps-card .ps-doc").count() == page.locator(".ps-card").count()
         assert page.get_by_text(PANEL_TITLE).first.is_visible()
         assert page.locator(".ps-badge", has_text="Jo Bloggs").count() >= 1
         assert no_sideways_scroll(page)
-        path = shot(page, f"library-{name}")
+        shot(page, f"library-{name}", publish="library.png" if name == "laptop" else None)
         if name == "laptop":
-            shutil.copy(path, ROOT / "docs" / "screenshots" / "library.png")
             shot(page, "library-laptop-full", full=True)
         page.close()
     page = new_page(browser, dialogs)
     open_app(page, library_server, f"/?view=browse&doc={PANEL}&q=2")
-    page.locator(".ps-question").first.wait_for()
-    assert page.locator(".ps-question").count() == 1
+    expect(page.locator(".ps-question")).to_have_count(1)
     assert page.locator(".ps-dochead").inner_text() == PANEL_TITLE
     shot(page, "library-browse-laptop", full=True)
     assert not dialogs

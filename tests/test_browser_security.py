@@ -4,33 +4,32 @@ The real app runs under `streamlit run` on a library of the seed plus a document
 .meta.json) whose questions, answers, title, event and speaker names carry injection payloads.
 Headless Chromium then checks what a reader's browser would do with them: no dialog opens, no
 element a payload describes exists, a flag payloads try to set stays unset, and each payload's
-literal text is on the page. Screenshots go to tests/artifacts/security-*.png.
+literal text is on the page. Screenshots go to tests/artifacts/security-*.png. Every wait is on the
+page's state (see tests/browser_util.py), never on a fixed time.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser_util import screenshot, streamlit_server
-from tests.conftest import ROOT, seed_plus
+from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, IDLE, LAPTOP, TWO_FRAMES,
+                                events_flushed, open_app, rerun, run_ended, screenshot, settle, streamlit_server,
+                                watch_runs)
+from tests.conftest import seed_plus
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-LAPTOP = {"width": 1366, "height": 900}
 TIMEOUT_MS = 60_000
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); Playwright cannot download browsers here",
-                allow_module_level=True)
+    pytest.skip(CHROMIUM_MISSING, allow_module_level=True)
 
 # -- the payloads --------------------------------------------------------------------------------
 # Each must reach the page as the characters typed. None may contain a speaker tag (2-4 capitals
@@ -139,16 +138,6 @@ def server(trap_library):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 class Session:
     """One browser context (its own Streamlit session) and every dialog it was asked to show."""
 
@@ -161,6 +150,7 @@ class Session:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.dialogs: list[str] = []
         self.page.on("dialog", self._on_dialog)
+        watch_runs(self.page)
 
     def _route(self, route):
         url = route.request.url
@@ -185,40 +175,34 @@ def session(browser):
     s.close()
 
 
-IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "!!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')")
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(IDLE)
-    page.wait_for_timeout(300)
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("h1")
-    settle(page)
-
-
 def ask(page, text: str) -> None:
-    """Type a question, press Enter and wait until the caption or warning repeats it."""
+    """Type a question, press Enter, wait until its run is drawn; the caption or warning repeats it."""
     box = page.get_by_label("Ask the panel")
     box.fill(text)
-    box.press("Enter")
+    with rerun(page):
+        box.press("Enter")
     page.wait_for_function("q => [...document.querySelectorAll("
                            "'[data-testid=stCaptionContainer], [data-testid=stAlert]')]"
                            ".some(e => e.innerText.includes(q))", arg=" ".join(text.split())[:40])
-    settle(page)
 
 
 def open_compare(page) -> None:
-    """Switch to Compare and wait for its content: question rows, or the low-confidence warning."""
-    page.get_by_role("tab", name="Compare").click()
+    """Switch to Compare; wait until its run is drawn: the view in the address bar (the run's last
+    step), and question rows or the low-confidence warning."""
+    tab = page.get_by_role("tab", name="Compare")
+    with rerun(page):
+        tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(page).to_have_url(re.compile(r"[?&]view=compare(&|$)"))
     page.wait_for_function("() => document.querySelector('[data-testid=stMain] .ps-question, "
                            "[data-testid=stMain] [data-testid=stAlert]')")
-    settle(page)
+
+
+def open_expanders(page, summaries) -> None:
+    """Click each expander's summary (no rerun: the page opens it); wait until each is open."""
+    for summary in summaries:
+        summary.click()
+        expect(summary.locator("xpath=ancestor::details[1]")).to_have_attribute("open", "")
 
 
 def shot(page, name: str) -> Path:
@@ -235,7 +219,7 @@ def main_text(page) -> str:
 def assert_inert(s: Session, shown: list[str]) -> None:
     """Nothing a payload describes ran or was built, and each of ``shown`` is on the page as text."""
     page = s.page
-    page.wait_for_timeout(500)  # time for an onerror/onload/ontoggle to have fired
+    events_flushed(page)  # any onerror/onload/ontoggle a payload carried has had its chance to run
     assert s.dialogs == [], s.dialogs
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator(PAYLOAD_ELEMENTS).count() == 0, page.locator(PAYLOAD_ELEMENTS).evaluate_all(
@@ -266,9 +250,8 @@ def test_payloads_in_search_results_stay_text(server, session, query, shown):
     cards = page.locator(".ps-card")
     assert cards.count() >= 1
     assert page.get_by_text(TRAP, exact=False).first.is_visible()  # the document's title on a card
-    for expander in page.get_by_text("Whole answer to Q", exact=False).all()[:2]:
-        expander.click()  # the whole answers hold the rest of the payloads
-    settle(page)
+    # the whole answers hold the rest of the payloads
+    open_expanders(page, page.get_by_text("Whole answer to Q", exact=False).all()[:2])
     assert_inert(session, [query, *shown])
     if query == TRAP_QUERIES[0][0]:
         assert page.get_by_text(SCRIPT, exact=False).first.is_visible()
@@ -279,9 +262,7 @@ def test_payloads_in_browse_stay_text(server, session):
     """Browse shows every question of the document with its whole answers: every payload at once."""
     page = session.page
     open_app(page, f"{server}/?view=browse&doc={TRAP_SOURCE}")
-    page.locator(".ps-question").nth(3).wait_for()
-    settle(page)
-    assert page.locator(".ps-question").count() == 4
+    expect(page.locator(".ps-question")).to_have_count(4)
     shot(page, "browse")
     assert_inert(session, [*PAYLOADS, TRAP, *TRAP_NAMES.values(), TRAP_META["event"], LATEX])
 
@@ -289,9 +270,7 @@ def test_payloads_in_browse_stay_text(server, session):
 def test_payloads_in_a_browse_question_link_stay_text(server, session):
     page = session.page
     open_app(page, f"{server}/?view=browse&doc={TRAP_SOURCE}&q=2")
-    page.locator(".ps-question").first.wait_for()
-    settle(page)
-    assert page.locator(".ps-question").count() == 1
+    expect(page.locator(".ps-question")).to_have_count(1)
     assert_inert(session, [MD_LINK, MD_IMAGE, MD_IMAGE_ONERROR, IFRAME, TEMPLATE, LATEX, LATEX_HREF, STYLED])
 
 
@@ -301,7 +280,7 @@ def test_payloads_in_compare_stay_text(server, session, query, shown):
     open_app(page, server)
     ask(page, query)
     open_compare(page)
-    page.get_by_text("full answers to Q", exact=False).first.wait_for()
+    expect(page.locator("[data-testid=stMain] .ps-question").first).to_be_visible()
     assert "view=compare" in page.url
     assert page.get_by_text(TRAP_NAMES["ZQ"], exact=False).first.is_visible()  # a badge
     shot(page, f"compare-{query.split()[0]}")
@@ -331,8 +310,7 @@ def test_payloads_in_the_link_stay_text(server, session):
              f"&doc={quote(SVG)}&query={quote(DETAILS + ' car park charges')}"
     page = session.page
     open_app(page, f"{server}/?{params}")
-    page.get_by_text("Parts of the link were ignored", exact=False).wait_for()
-    settle(page)
+    expect(page.get_by_text("Parts of the link were ignored", exact=False)).to_be_visible()
     shot(page, "link")
     assert_inert(session, [SCRIPT, IMG_FLAG, MD_LINK, STYLED, SVG, DETAILS])
 
@@ -351,10 +329,7 @@ def test_bare_addresses_in_a_link_and_the_library_are_not_links(server, session,
     open_app(page, f"{server}/?view={view}&query={quote_plus(query)}&doc={TRAP_SOURCE}")
     page.wait_for_function("() => document.querySelector('[data-testid=stMain] .ps-card, [data-testid=stMain] "
                            ".ps-question, [data-testid=stMain] [data-testid=stAlert]')")
-    settle(page)
-    for expander in page.locator("[data-testid=stMain] [data-testid=stExpander] summary").all()[:4]:
-        expander.click()
-    settle(page)
+    open_expanders(page, page.locator("[data-testid=stMain] [data-testid=stExpander] summary").all()[:4])
     shot(page, f"bare-address-{view}")
     assert_no_address_links(page)
     text = main_text(page)
@@ -382,19 +357,23 @@ async def _one_session(browser, url: str, order: list[tuple[str, str]]) -> list[
     page.on("dialog", lambda d: dialogs.append(d.message))
     seen = []
     try:
-        await page.goto(url)
+        async with page.expect_websocket(lambda ws: "/_stcore/stream" in ws.url) as socket:
+            await page.goto(url)
+        ws = await socket.value
         await page.wait_for_selector("h1")
         for query, _ in order:
             box = page.get_by_label("Ask the panel")
             await box.fill(query)
-            await box.press("Enter")
+            # wait for the end of the run Enter starts (see tests/browser_util.py), then for the page
+            async with ws.expect_event("framereceived", predicate=run_ended, timeout=90_000):
+                await box.press("Enter")
+            await page.evaluate(TWO_FRAMES)
+            await page.wait_for_function(IDLE)
             await page.wait_for_function(
                 "q => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some("
                 "e => e.innerText.includes(q))", arg=query)
-            await page.wait_for_function(IDLE)
             # the address bar follows at the end of the run
             await page.wait_for_url(lambda u, q=query: f"query={quote_plus(q)}" in u, timeout=15_000)
-            await page.wait_for_timeout(300)
             card = page.locator(".ps-card").first
             seen.append({
                 "query": query,
@@ -477,8 +456,12 @@ def test_odd_query_typed_shows_no_traceback(server, session, name):
     open_app(page, server)
     box = page.get_by_label("Ask the panel")
     box.fill(ODD_QUERIES[name])
-    box.press("Enter")
-    settle(page)
+    if ODD_QUERIES[name]:  # a changed value: Enter submits it and the page reruns
+        with rerun(page):
+            box.press("Enter")
+    else:  # the box was empty already: Enter submits nothing and nothing runs
+        box.press("Enter")
+        settle(page)
     assert_no_error(page)
     assert page.locator("h1").is_visible()
     assert session.dialogs == []
@@ -495,11 +478,12 @@ def test_a_pasted_20000_character_query_is_cut_not_dropped(server, session):
     box = page.get_by_label("Ask the panel")
     box.click()
     page.keyboard.insert_text(long)  # what a paste does: one insertion
-    box.press("Enter")
-    settle(page)
+    with rerun(page):
+        box.press("Enter")
     assert_no_error(page)
-    assert 0 < len(box.input_value()) <= 500, "the pasted question vanished without a word"
-    page.locator(".ps-card").first.wait_for(timeout=15_000)
+    # the pasted question must not vanish without a word: the box keeps its first 500 characters
+    expect(box).to_have_value(re.compile(r"^[\s\S]{1,500}$"))
+    expect(page.locator(".ps-card").first).to_be_visible()
 
 
 def test_the_box_keeps_500_characters_at_most_and_says_so(server, session):
@@ -507,15 +491,15 @@ def test_the_box_keeps_500_characters_at_most_and_says_so(server, session):
     open_app(page, server)
     box = page.get_by_label("Ask the panel")
     box.fill("how do we pay experts by experience " * 13)  # 468 characters: under the limit
-    box.press("Enter")
-    page.locator(".ps-card").first.wait_for()
-    settle(page)
+    with rerun(page):
+        box.press("Enter")
+    expect(page.locator(".ps-card").first).to_be_visible()
     box.press("End")
     page.keyboard.type("x" * 40)  # typed past the limit: the query is cut when it is submitted
-    box.press("Enter")
-    settle(page)
-    assert len(box.input_value()) == 500
-    page.get_by_text("was cut to its first 500 characters", exact=False).first.wait_for(timeout=15_000)
+    with rerun(page):
+        box.press("Enter")
+    expect(box).to_have_value(re.compile(r"^[\s\S]{500}$"))
+    expect(page.get_by_text("was cut to its first 500 characters", exact=False).first).to_be_visible()
     assert_no_error(page)
 
 
@@ -523,8 +507,8 @@ def test_a_20000_character_query_in_a_link_is_cut_with_a_notice(server, session)
     page = session.page
     long = ("how do we pay experts by experience " * 600)[:20_000]
     open_app(page, f"{server}/?query={quote(long)}")
-    page.get_by_text("the query was cut to its first 500 characters", exact=False).wait_for()
-    page.locator(".ps-card").first.wait_for()
+    expect(page.get_by_text("the query was cut to its first 500 characters", exact=False)).to_be_visible()
+    expect(page.locator(".ps-card").first).to_be_visible()
     assert_no_error(page)
     shot(page, "long-query-link")
 
@@ -533,7 +517,7 @@ def test_a_20000_character_query_in_a_link_is_cut_with_a_notice(server, session)
 def test_odd_query_in_a_compare_link_shows_no_traceback(server, session, name):
     page = session.page
     open_app(page, f"{server}/?query={quote(ODD_QUERIES[name])}&view=compare")
-    assert page.get_by_role("tab", name="Compare").get_attribute("aria-selected") == "true"
+    expect(page.get_by_role("tab", name="Compare")).to_have_attribute("aria-selected", "true")
     assert_no_error(page)
     assert page.locator("h1").is_visible()
     assert session.dialogs == []
@@ -549,17 +533,19 @@ def test_display_names_in_widget_labels_stay_text(server, session):
     open_app(page, server)
     ask(page, TRAP_QUERIES[0][0])
     open_compare(page)
-    page.get_by_text("full answers to Q", exact=False).first.wait_for()
-    labels = [
-        page.locator("[data-testid=stSidebar]").get_by_role("toolbar", name="Speakers"),
-        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").filter(has_text="full answers to Q").first,
-    ]
+    # The speaker pills name every speaker; each Add button in Compare names the one it adds from
+    # ("Add to pack: <name>'s marked passage on Q1").
+    pills = page.locator("[data-testid=stSidebar]").get_by_role("toolbar", name="Speakers")
+    adds = page.locator("[data-testid=stMain] button").filter(has_text="Add to pack:")
+    expect(adds.first).to_be_visible()
+    pills_text = " ".join(pills.inner_text().split())
+    adds_text = [" ".join(text.split()) for text in adds.all_inner_texts()]
     marked = "img, a, .stMarkdownColoredText, strong, em, code, .katex"
-    problems = []
-    for label in labels:
-        text = " ".join(label.inner_text().split())
-        problems += [f"{name!r} not in {text!r}" for name in TRAP_NAMES.values() if name not in text]
-        problems += label.locator(marked).evaluate_all("els => els.map(e => e.outerHTML)")
+    problems = [f"{name!r} not in {pills_text!r}" for name in TRAP_NAMES.values() if name not in pills_text]
+    problems += [f"{name!r} on no Add button: {adds_text}" for name in TRAP_NAMES.values()
+                 if not any(name in text for text in adds_text)]
+    problems += pills.locator(marked).evaluate_all("els => els.map(e => e.outerHTML)")
+    problems += adds.locator(marked).evaluate_all("els => els.map(e => e.outerHTML)")
     assert not problems, problems
 
 

@@ -132,6 +132,7 @@ def test_build_bad_corpus_exits_1_and_keeps_index(tmp_path, seed_path):
     assert (index / "passages.jsonl").read_text() == before
 
 
+@pytest.mark.slow
 def test_add_then_filter_by_document(tmp_path, seed_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

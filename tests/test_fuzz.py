@@ -113,6 +113,7 @@ SOUP_LINE = st.one_of(
 NEWLINE = st.sampled_from(["\n", "\r\n", "\r"])
 
 
+@pytest.mark.slow
 @settings(max_examples=800, **FUZZ)
 @given(st.lists(SOUP_LINE, max_size=40), NEWLINE)
 def test_line_soup(lines, newline):
@@ -159,6 +160,7 @@ EDGES = sorted(set(LINE_STARTS) | {max(i - 1, 0) for i in LINE_STARTS[1:]} | {le
 BLANKS = [c for c in CONTROL_CHARS if c.isspace() or CONTROL_RE.fullmatch(c)]
 
 
+@pytest.mark.slow
 @settings(max_examples=250, **FUZZ)
 @given(st.lists(st.tuples(st.sampled_from(EDGES), st.sampled_from(BLANKS)), min_size=1, max_size=40))
 def test_control_characters_at_line_edges_change_nothing(insertions):
@@ -235,6 +237,7 @@ def documents(draw):
     return rnd.choice(["\n", "\r\n", "\r"]).join(lines), expected, title
 
 
+@pytest.mark.slow
 @settings(max_examples=500, **FUZZ)
 @given(documents())
 def test_well_formed_documents_round_trip(document):
@@ -271,6 +274,7 @@ def fuzz_file(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz") / NAME
 
 
+@pytest.mark.slow
 @settings(max_examples=600, **FUZZ)
 @given(data=mixed_bytes())
 @example(data=SEED_TEXT.encode("utf-16"))
@@ -340,6 +344,7 @@ def _parse_seconds(path, text: str) -> float:
     return seconds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", SHAPES)
 def test_one_megabyte_parses_in_seconds(tmp_path, shape):
     # Generous bound for a shared, noisy machine; the real target is well under one second.
@@ -349,6 +354,7 @@ def test_one_megabyte_parses_in_seconds(tmp_path, shape):
     assert _parse_seconds(path, _shape(shape, MB)) < 5.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", ["seed repeated", "tag on every line", "one long line"])
 def test_parse_time_grows_linearly(tmp_path, shape):
     # 4x the text should take about 4x the time; quadratic work would take 16x. Best of three runs

@@ -9,6 +9,7 @@ from panelsearch.embed import HashEmbedder
 from panelsearch.errors import IndexMissingError, ParseError, StaleIndexError
 from panelsearch.index import build_index, check_fresh, load_index, read_manifest
 from panelsearch.search import Searcher
+from tests.conftest import make_docx, make_pdf, readme_block
 
 
 @pytest.fixture
@@ -174,8 +175,6 @@ def test_editing_metadata_makes_the_index_stale(small_corpus, tmp_path):
 
 
 def test_corpus_of_every_format_keeps_each_document_apart(small_corpus, tmp_path):
-    from tests.test_formats import make_docx, make_pdf, readme_block
-
     rows = [("1", "How do we recruit carers?", ["AC: Through the carers' centre."]),
             ("2", "How long do meetings last?", ["AC: An hour. SK: Never more than two."])]
     make_pdf(rows, small_corpus / "carers-forum.pdf", page_height=595)

@@ -23,6 +23,8 @@ TEXTS = [
 ] * 3  # more than one batch of varied lengths, so the length ordering is exercised
 
 
+# Tests that load the torch model, export to ONNX or spawn a fresh interpreter are marked slow
+# (seconds to tens of seconds each); the rest run in `make check`.
 @pytest.fixture(scope="module")
 def torch_embedder():
     return SentenceEmbedder()
@@ -38,6 +40,7 @@ def test_the_shipped_model_runs_on_onnxruntime(embedder):
     assert embedder.engine == "onnxruntime"
 
 
+@pytest.mark.slow
 def test_onnx_vectors_equal_torch_vectors(embedder, torch_embedder):
     fast = embedder.encode(TEXTS, batch_size=4)
     slow = torch_embedder.encode(TEXTS, batch_size=4)
@@ -46,12 +49,14 @@ def test_onnx_vectors_equal_torch_vectors(embedder, torch_embedder):
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_tokens_words_and_limits_match_torch(embedder, torch_embedder):
     assert embedder.max_tokens == torch_embedder.max_tokens == 256
     assert [embedder.token_count(t) for t in TEXTS] == [torch_embedder.token_count(t) for t in TEXTS]
     assert embedder.known_words() == torch_embedder.known_words()
 
 
+@pytest.mark.slow
 def test_one_text_alone_or_in_a_batch_gets_the_same_vector(embedder):
     alone = embedder.encode([TEXTS[2]])
     batched = embedder.encode(TEXTS)[2:3]
@@ -62,6 +67,7 @@ def test_no_texts_give_an_empty_array(embedder):
     assert embedder.encode([]).shape == (0, embedder.dim)
 
 
+@pytest.mark.slow
 def test_a_cached_model_starts_without_torch(embedder):
     code = ("import sys; from panelsearch.embed import load_embedder; e = load_embedder(); "
             "e.encode(['a question']); print(e.engine, 'torch' in sys.modules)")
@@ -70,17 +76,20 @@ def test_a_cached_model_starts_without_torch(embedder):
     assert out.stdout.split() == ["onnxruntime", "False"], out.stderr
 
 
+@pytest.mark.slow
 def test_switched_off_by_the_environment(monkeypatch, own_cache):
     monkeypatch.setenv("PANELSEARCH_ONNX", "0")
     assert load_embedder().engine == "torch"
     assert not own_cache.exists()
 
 
+@pytest.mark.slow
 def test_a_different_pipeline_is_not_supported(torch_embedder):
     assert onnx_encode.supported(torch_embedder.model)
     assert not onnx_encode.supported(list(torch_embedder.model)[:1])  # no pooling: not a mean-pooled model
 
 
+@pytest.mark.slow
 def test_export_makes_an_entry_that_loads(torch_embedder, own_cache):
     location = resolve_model(None)[1]
     assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is None  # empty cache
@@ -90,6 +99,7 @@ def test_export_makes_an_entry_that_loads(torch_embedder, own_cache):
     assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is not None
 
 
+@pytest.mark.slow
 def test_vectors_that_disagree_with_torch_are_refused(torch_embedder, own_cache):
     class Shifted:  # a "torch" whose vectors differ from what the export computes
         model, model_id, dim, max_tokens = (torch_embedder.model, torch_embedder.model_id,
@@ -102,6 +112,7 @@ def test_vectors_that_disagree_with_torch_are_refused(torch_embedder, own_cache)
     assert not any(own_cache.glob("*/model.onnx"))  # the refused export is not kept
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_falls_back_to_torch(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
@@ -111,6 +122,7 @@ def test_an_unwritable_cache_falls_back_to_torch(tmp_path, monkeypatch):
     assert slow.encode(["a question"]).shape == (1, slow.dim)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file,damage", [("model.onnx", b""), ("model.onnx", b"not an onnx model"),
                                          ("model.onnx", None), ("probes.npy", b"garbage"),
                                          ("probes.npy", "shift"), ("settings.json", b"{")])
@@ -152,6 +164,7 @@ VARIANTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_variant_model_runs_on_onnxruntime_with_torchs_vectors(variant, tmp_path, own_cache):
     location = variant_model(tmp_path, variant.replace(" ", "-"), VARIANTS[variant])
@@ -164,6 +177,7 @@ def test_a_variant_model_runs_on_onnxruntime_with_torchs_vectors(variant, tmp_pa
     assert [fast.token_count(t) for t in texts] == [slow.token_count(t) for t in texts]
 
 
+@pytest.mark.slow
 def test_leftovers_of_killed_exports_and_older_entries_are_removed(torch_embedder, own_cache):
     location = resolve_model(None)[1]
     own_cache.mkdir(parents=True)

@@ -181,6 +181,7 @@ def hash_index(tmp_path_factory):
     return ["--index", str(base / "index"), "--corpus", str(corpus)]
 
 
+@pytest.mark.slow
 def test_cli_batch_of_odd_queries_with_the_real_model(built_index, library_results, passages):
     # One process for all of them: the model loads once.
     corpus, index = built_index
@@ -199,8 +200,10 @@ def test_cli_batch_of_odd_queries_with_the_real_model(built_index, library_resul
         assert data["low_confidence"] == library.low_confidence
 
 
-@pytest.mark.parametrize("name", ["emoji", "arabic", "bidi_marks_in_a_real_question", "sql_injection",
-                                  "html_script", "markdown", "format_strings", "long_20k", "long_cjk"])
+# A fresh interpreter per query (~0.5 s each): `make check` keeps two, the slow tier runs them all.
+@pytest.mark.parametrize("name", ["emoji", "long_20k"] + [
+    pytest.param(name, marks=pytest.mark.slow) for name in ["arabic", "bidi_marks_in_a_real_question", "sql_injection",
+                                                            "html_script", "markdown", "format_strings", "long_cjk"]])
 def test_cli_odd_query_as_argument(hash_index, name):
     out = run("search", ODD[name], "--json", "-k", "2", *hash_index)
     assert out.returncode == 0 and not out.stderr.strip(), out.stderr[-2000:]

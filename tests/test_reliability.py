@@ -228,8 +228,13 @@ BROKEN = {
 }
 
 
+# Looking up a model that is not installed goes through sentence-transformers, which imports torch:
+# seconds on its own, so that case is left to the slow tier.
+SLOW_CASES = {"manifest names a model not installed"}
+
+
 def _params(names):
-    return [pytest.param(n, id=n) for n in names]
+    return [pytest.param(n, id=n, marks=[pytest.mark.slow] if n in SLOW_CASES else []) for n in names]
 
 
 @pytest.mark.parametrize("case", _params(BROKEN))
@@ -244,6 +249,7 @@ def test_broken_index_is_detected_at_load(case, index_copy, other_builds, embedd
     assert not (index.parent / "PWNED").exists(), "a pickle in the index was unpickled"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", _params(name for name, (_, _, cli) in BROKEN.items() if cli))
 def test_broken_index_cli_exits_1_with_one_line(case, index_copy, other_builds):
     # (Cases left out would load the real model first: the library test covers them.)
@@ -326,6 +332,7 @@ def hash_index(tmp_path):
     return corpus, tmp_path / "index"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_build_killed_at_a_point_leaves_a_whole_index(point, hash_index):
     corpus, index = hash_index
@@ -351,6 +358,7 @@ def test_build_killed_at_a_point_leaves_a_whole_index(point, hash_index):
     assert leftovers(index) == set()
 
 
+@pytest.mark.slow
 def test_build_killed_after_delays_leaves_a_whole_index(tmp_path):
     # Kills at arbitrary moments: fractions of a full build's time (imports, parsing, embedding,
     # writing), and the moment the temporary folder appears. A bigger corpus stretches the build.
@@ -372,9 +380,9 @@ def test_build_killed_after_delays_leaves_a_whole_index(tmp_path):
         if moment == "temp folder appears":
             deadline = time.monotonic() + 120
             while proc.poll() is None and time.monotonic() < deadline and not any(tmp_path.glob(".index.tmp-*")):
-                time.sleep(0.001)
+                time.sleep(0.001)  # polls for the folder: a wait on state, the sleep is the interval
         else:
-            time.sleep(moment * full)
+            time.sleep(moment * full)  # not a wait: the delay is the moment of the kill under test
         proc.send_signal(signal.SIGKILL)
         killed.append(proc.wait(timeout=60) == -signal.SIGKILL)
 
@@ -389,6 +397,7 @@ def test_build_killed_after_delays_leaves_a_whole_index(tmp_path):
     assert out.returncode == 0 and index_state(index, corpus, 32)[0] == passages_before
 
 
+@pytest.mark.slow
 def test_real_model_build_killed_between_renames(tmp_path, built_index, embedder):
     # The worst moment: the old index moved aside, the new one not yet in its place.
     corpus, session_index = built_index
@@ -420,12 +429,13 @@ def _held_between_renames(monkeypatch, index: Path, seconds: float) -> threading
         real_rename(src, dst)
         if Path(src) == index and not paused.is_set():
             paused.set()
-            time.sleep(seconds)
+            time.sleep(seconds)  # not a wait: the build is held between its renames on purpose
 
     monkeypatch.setattr(ix.os, "rename", rename)
     return paused
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reader", ["thread", "process"])
 def test_reading_during_a_swap_waits_for_the_new_index(reader, hash_index, monkeypatch):
     # A search that lands between the build's two renames must neither fail nor put the old index

@@ -11,6 +11,7 @@ def docs(seed_path):
     return load_corpus(seed_path.parent)
 
 
+# Tests that embed texts with the real model or run the benchmark are marked slow (seconds each).
 @pytest.fixture(scope="module")
 def base(embedder, docs):
     """Real embeddings of 60 passage texts from the seed."""
@@ -36,6 +37,7 @@ def test_query_texts_are_short_fragments_of_real_sentences(docs):
     assert all(q in answers for q in queries)
 
 
+@pytest.mark.slow
 def test_vector_source_gives_unit_vectors_near_the_real_ones(base):
     x = VectorSource.from_embeddings(base).sample(500, np.random.default_rng(0))
     assert x.shape == (500, base.shape[1]) and x.dtype == np.float32
@@ -53,6 +55,7 @@ def test_recall_at_k_ignores_missing_ids():
     assert recall_at_k(np.array([[2, 1], [3, -1]]), truth) == 0.75
 
 
+@pytest.mark.slow
 def test_run_scale_on_tiny_sizes(embedder, seed_path):
     lines = []
     result = run_scale(sizes=[300, 2000], time_cap_s=60, out=lines.append, corpus_dir=seed_path.parent,
@@ -68,12 +71,14 @@ def test_run_scale_on_tiny_sizes(embedder, seed_path):
     assert any("recall@10" in line for line in lines) and not any(r["capped"] for r in result["rows"])
 
 
+@pytest.mark.slow
 def test_build_library_stops_at_the_time_cap_after_one_batch(base):
     source = VectorSource.from_embeddings(base)
     index, _, capped = build_library(5000, source, exact_up_to=1000, time_cap_s=1e-9, batch=500)
     assert capped and index.ntotal == 500
 
 
+@pytest.mark.slow
 def test_run_scale_reports_a_capped_size(embedder, seed_path):
     lines = []
     # exact index, so the one 50k batch added before the cap is checked is cheap
