@@ -10,8 +10,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from panelsearch.models import Passage
 from panelsearch.text import STOPWORDS
-from panelsearch.topics import (LABEL_STOPWORDS, Topics, answers_from_passages, compute_topics, speaker_terms,
-                                speaker_topics, topic_range, topics_from_passages)
+from panelsearch.topic_labels import LABEL_STOPWORDS
+from panelsearch.topics import (Topics, answers_from_passages, compute_topics, speaker_terms, speaker_topics,
+                                topic_range, topics_from_passages)
 
 from .conftest import seed_plus
 
