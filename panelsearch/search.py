@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ann
 from .catalog import Catalog
+from .confidence import COVERAGE_WEIGHT, GOOD_FROM, relevance_label, tier
 from .config import DEFAULT_K, LIBRARY_MAX_K, QUERY_MAX_CHARS
 from .embed import load_embedder
 from .errors import CorruptIndexError, PanelsearchError, StaleIndexError, UsageError
@@ -66,19 +67,6 @@ class Reading:
 
 
 READING = Reading()
-# Confidence in three tiers, from evidence = the best hybrid score + 0.4 x (the IDF-weighted share
-# of the query's own words found anywhere in the corpus + the share of the expanded query's words
-# found in the best passage). "anywhere" reads the words as typed, since the thesaurus adds corpus
-# words by design. Calibrated on the dev set's tune half (17 out-of-scope, 83 answerable queries):
-# the medium threshold sits above every out-of-scope query (a 90% share estimated from 17 queries
-# needs the margin), which leaves 5 answerable ones medium; the low one sits in the gap below the
-# answerable queries but one (0.545 | 0.604), which flags 14 of the 17 out-of-scope ones low.
-# Leave-one-out on tune: 82% of out-of-scope queries low, 1% of answerable ones (best hybrid score
-# in place of best dense similarity: 82% against 65%).
-COVERAGE_WEIGHT = 0.4
-LOW_CONFIDENCE_BELOW = 0.575  # under it: "low", the panel did not answer this
-MEDIUM_CONFIDENCE_BELOW = 0.65  # under it: "medium", passages shown under a caution
-CONFIDENCE_TIERS = ("high", "medium", "low")
 # Past ann.EXACT_UP_TO only FAISS's best rows (and their answers) are scored; at most
 # efSearch / k_factor of them, or the graph search widens (docs/scaling.md).
 CANDIDATES = 500
@@ -378,11 +366,8 @@ class Searcher:
         return float(hybrid[top]) + COVERAGE_WEIGHT * (anywhere + in_top)
 
     def confidence(self, prepared: PreparedQuery, scores: np.ndarray | None = None) -> str:
-        """ "high", "medium" or "low" for the query's evidence (see LOW_CONFIDENCE_BELOW)."""
-        evidence = self.evidence(prepared)
-        if evidence < LOW_CONFIDENCE_BELOW:
-            return "low"
-        return "medium" if evidence < MEDIUM_CONFIDENCE_BELOW else "high"
+        """ "high", "medium" or "low" for the query's evidence (confidence.py)."""
+        return tier(self.evidence(prepared))
 
     def compare(self, text: str | PreparedQuery, k: int = 3, sources=None) -> CompareResult:
         """Each speaker's best passages for the same query, side by side: one preparation, one
@@ -443,39 +428,3 @@ class Searcher:
                    speaker=p.speaker, text=p.text, passage_id=p.passage_id, source=p.source,
                    position=p.position, relevance=relevance,
                    title=self.titles.get(p.source, ""), speaker_name=self.catalog.speaker_name(p.source, p.speaker))
-
-
-# Relevance labels, calibrated on the dev set's tune half (top 5 hits of answerable queries; share
-# in a relevant unit): strong 19 of 19 (a score of 0.52-0.57 was right only 9 times in 10, under
-# the 90% "strong" must mean), good 0.45-0.58 about three in four, partial 0.33-0.45 two in five,
-# weak under that one in six. Scores alone do not tell a query's best passage from its sixth; the
-# label also reads the result: a passage far below the best is not "strong", and a result the
-# panel answered only doubtfully (medium) or not at all (low) labels nothing above partial or weak.
-STRONG_FROM = 0.58
-STRONG_WITHIN = 0.10  # of the best hit's score
-GOOD_FROM = 0.45
-PARTIAL_FROM = 0.33
-LABEL_CAP = {"high": "strong match", "medium": "partial match", "low": "weak match"}
-LABEL_ORDER = ("weak match", "partial match", "good match", "strong match")
-
-
-def relevance_label(score: float, best: float | None = None, confidence: str = "high") -> str:
-    """A label a person can read for a hybrid score (not for a raw BM25 one).
-
-    Args:
-        score: the hit's hybrid score.
-        best: the best score of the same ranking (default: this one); "strong" needs to be within
-            STRONG_WITHIN of it.
-        confidence: the result's tier; medium caps the label at "partial match", low at "weak match".
-    """
-    best = score if best is None else best
-    if score >= STRONG_FROM and best - score <= STRONG_WITHIN:
-        label = "strong match"
-    elif score >= GOOD_FROM:
-        label = "good match"
-    elif score >= PARTIAL_FROM:
-        label = "partial match"
-    else:
-        label = "weak match"
-    cap = LABEL_CAP.get(confidence, "strong match")
-    return min(label, cap, key=LABEL_ORDER.index)

@@ -9,8 +9,8 @@ from panelsearch.embed import HashEmbedder
 from panelsearch.evaluate import best_passage_shown, passage_unit, tier_shares
 from panelsearch.index import build_index
 from panelsearch.models import CompareResult, Hit, SearchResult
-from panelsearch.search import (GOOD_FROM, LOW_CONFIDENCE_BELOW, MEDIUM_CONFIDENCE_BELOW, STRONG_FROM, Searcher,
-                                relevance_label)
+from panelsearch.confidence import GOOD_FROM, LOW_CONFIDENCE_BELOW, MEDIUM_CONFIDENCE_BELOW, STRONG_FROM, relevance_label
+from panelsearch.search import Searcher
 from panelsearch.thesaurus import expand, load_thesaurus, number_additions
 
 
