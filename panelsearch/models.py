@@ -9,6 +9,13 @@ def who_answered(answers) -> list[str]:
     return list(dict.fromkeys(a.speaker for a in answers))
 
 
+class Record:
+    """A record whose JSON form is its fields, as they are (Passage, Hit, QuestionMatch)."""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class Answer:
     speaker: str
@@ -104,7 +111,7 @@ def passage_id(source: str, number: int, speaker: str, part: int | str) -> str:
 
 
 @dataclass(frozen=True)
-class Passage:
+class Passage(Record):
     passage_id: str
     source: str
     question_number: int
@@ -114,12 +121,9 @@ class Passage:
     position: int  # 1-based order of this passage within the speaker's answer
     kind: str = "chunk"  # "chunk" (a few sentences) or "answer" (the whole answer)
 
-    def to_json(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
-class Hit:
+class Hit(Record):
     rank: int
     score: float
     question_number: int
@@ -133,12 +137,9 @@ class Hit:
     title: str = ""  # the source document's title
     speaker_name: str = ""  # display name from the document's metadata, else the initials
 
-    def to_json(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
-class QuestionMatch:
+class QuestionMatch(Record):
     """An audience question close to the query, for "the panel did not cover this, but..."."""
 
     source: str
@@ -147,9 +148,6 @@ class QuestionMatch:
     question: str
     speakers: list[str]
     score: float
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 CONFIDENCE_TIERS = ("high", "medium", "low")

@@ -195,31 +195,33 @@ class Store:
                              f"(schema {version}, this one reads {SCHEMA_VERSION})")
 
     @contextmanager
+    def _errors(self, failed: str):
+        """SQLite's errors as the project's: one line naming the store and what failed."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise StoreError(f"the pack store {self.path} {failed}: {err}") from None
+
+    @contextmanager
     def _reading(self):
-        with closing(self._connect()) as conn:
-            try:
-                yield conn
-            except sqlite3.Error as err:
-                raise StoreError(f"the pack store {self.path} could not be read: {err}") from None
+        with closing(self._connect()) as conn, self._errors("could not be read"):
+            yield conn
 
     @contextmanager
     def _writing(self, pack_id=_NO_PACK):
         """One transaction; given a ``pack_id``, that pack must exist and its updated time is bumped."""
-        with closing(self._connect()) as conn:
+        with closing(self._connect()) as conn, self._errors("could not be written"):
+            conn.execute("BEGIN IMMEDIATE")  # the write lock now, so what we read stays true
             try:
-                conn.execute("BEGIN IMMEDIATE")  # the write lock now, so what we read stays true
-                try:
-                    if pack_id is not _NO_PACK:
-                        self._check_exists(conn, pack_id)
-                    yield conn
-                    if pack_id is not _NO_PACK:
-                        conn.execute("UPDATE packs SET updated = ? WHERE id = ?", (_now(), pack_id))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as err:
-                raise StoreError(f"the pack store {self.path} could not be written: {err}") from None
+                if pack_id is not _NO_PACK:
+                    self._check_exists(conn, pack_id)
+                yield conn
+                if pack_id is not _NO_PACK:
+                    conn.execute("UPDATE packs SET updated = ? WHERE id = ?", (_now(), pack_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     @staticmethod
     def _check_exists(conn, pack_id) -> None:

@@ -25,13 +25,23 @@ EXAMPLE_QUERIES = (
 
 # -- search results, one card per question ---------------------------------------------------------
 @dataclass(frozen=True)
-class QuestionGroup:
-    """The hits that come from one audience question, best first."""
+class AboutQuestion:
+    """What a group of results or a compare row is about: one audience question of one document."""
 
     source: str
     number: int
     question: str
-    hits: tuple[Hit, ...]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.source, self.number
+
+
+@dataclass(frozen=True)
+class QuestionGroup(AboutQuestion):
+    """The hits that come from one audience question, best first."""
+
+    hits: tuple[Hit, ...] = ()
 
     @property
     def best(self) -> Hit:
@@ -135,19 +145,12 @@ class CompareEntry:
 
 
 @dataclass(frozen=True)
-class CompareRow:
+class CompareRow(AboutQuestion):
     """One matched question with a cell for each speaker of its document."""
 
-    source: str
-    number: int
-    question: str
-    entries: tuple[CompareEntry, ...]
+    entries: tuple[CompareEntry, ...] = ()
     both_answered: bool = False  # every speaker of the document answered it (and there are several)
     agreement: Agreement | None = None  # where its speakers make the same point (agree.py), when computed
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.source, self.number
 
     def to_json(self) -> dict:
         """The row as ``compare --json`` prints it."""
