@@ -14,13 +14,13 @@ two-answer questions (tests/data/agreement_labels.json; docs/agreement.md).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
 
 import numpy as np
 
-from .models import QuestionRecord
+from .models import QuestionRecord, Record
 from .passages import split_sentences
 
 THRESHOLD = 0.44  # middle of the plateau 0.37-0.51 on the hand labels (docs/agreement.md)
@@ -28,7 +28,7 @@ MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
-class Pair:
+class Pair(Record):
     """Two speakers' sentences that make the same point, quoted exactly."""
 
     a_speaker: str  # the speaker who spoke first in the question
@@ -38,9 +38,6 @@ class Pair:
     similarity: float  # cosine of the two sentences' embeddings
     a_index: int = 0  # 0-based position of the sentence in a_speaker's answer
     b_index: int = 0
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
