@@ -24,6 +24,7 @@ from ui.browse import browse_view_ui
 from ui.library import library_ui
 from ui.loading import REBUILD, get_glossary, get_searcher, get_store
 from ui.packs import pack_view_ui
+from ui.perspectives import topics_view_ui
 from ui.pieces import markup, several
 from ui.results import compare_view_ui, query_ui, search_view_ui
 from ui.style import CSS
@@ -202,6 +203,8 @@ def main() -> None:
             with tab:
                 if view == "pack":
                     pack_view_ui(searcher, saved, glossary)
+                elif view == "topics":
+                    topics_view_ui(searcher, stamp, glossary)
                 else:
                     VIEWS[view](searcher, state, glossary)
     glossary_ui(glossary, spellings)

@@ -251,6 +251,28 @@ def agreement_html(agreement, names: Mapping[str, str], glossary: Mapping[str, s
     return '<div class="ps-agree">' + "".join(parts) + "</div>"
 
 
+def topic_html(row, glossary: Mapping[str, str] | None = None) -> str:
+    """A topic (views.TopicRow): its label, then who spoke on it."""
+    who = " ".join(f'{speaker_badge(source, initials, name)} <span class="ps-extra">×{n}</span>'
+                   for source, initials, name, n in row.speakers)
+    return (f'<div class="ps-question">{highlight(row.label, (), glossary)}</div>'
+            f'<div class="ps-by">{len(row.questions)} question{"s" if len(row.questions) != 1 else ""} · {who}</div>')
+
+
+def speaker_card_html(card) -> str:
+    """Who's who (views.SpeakerCard): badge, name and role, questions answered, topics, distinctive terms."""
+    role = f", {escape(card.role)}" if card.role else ""
+    topics = "; ".join(f"{escape(label)} ({n})" for label, n in card.topics)
+    return (f'<div class="ps-card ps-who" id="who-{escape(card.source)}-{escape(card.initials)}">'
+            f'<div class="ps-meta">{speaker_badge(card.source, card.initials, card.name)}'
+            f'<strong>{escape(card.name)}</strong>{role}</div>'
+            + (f'<div class="ps-extra">{escape(card.document)}</div>' if card.document else "")
+            + f'<div class="ps-by">Answered {escape(", ".join(f"Q{n}" for n in card.questions))}</div>'
+            + (f'<div class="ps-by">Spoke most on: {topics}</div>' if topics else "")
+            + (f'<div class="ps-by">Words that set them apart: {escape(", ".join(card.terms))}</div>' if card.terms else "")
+            + "</div>")
+
+
 def empty_cell_html(source: str, speaker: str, name: str, note: str) -> str:
     """A compare cell with no passage: the speaker's badge and why ("SK did not answer Q9.")."""
     return f'<div class="ps-meta">{speaker_badge(source, speaker, name)}</div>' + note_html(note)

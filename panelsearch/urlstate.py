@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from .config import DEFAULT_K, PAGE_MAX_K, PAGE_QUERY_MAX_CHARS
 
 # The page's views by key, with the label each shows; a state and a link name a view by its key.
-VIEWS = {"search": "Search", "compare": "Compare", "browse": "Browse", "pack": "Pack"}
+VIEWS = {"search": "Search", "compare": "Compare", "browse": "Browse", "topics": "Topics", "pack": "Pack"}
 
 
 PACK_ID_RE = re.compile(r"[A-Za-z0-9_-]{12}")  # the shape of store.py's ids; the store checks they exist

@@ -321,3 +321,63 @@ def speaker_options(documents: list[DocumentRecord], sources: Iterable[str] = ()
         for s in d.speaker_details:
             names.setdefault(s.initials, set()).add(s.name)
     return {s: (next(iter(n)) or s) if len(n) == 1 else s for s, n in sorted(names.items())}
+
+
+# -- topics and who's who (topics.py) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class TopicRow:
+    """One topic as the Topics view lists it."""
+
+    id: int
+    label: str
+    questions: tuple[tuple[str, int], ...]  # (source, number), in library order
+    speakers: tuple[tuple[str, str, str, int], ...]  # (source, initials, name, answers), most first
+
+
+def topic_rows(topics, catalog: Catalog) -> list[TopicRow]:
+    return [TopicRow(t.id, t.label, tuple(topics.questions_of(t.id)),
+                     tuple((source, initials, catalog.speaker_name(source, initials), n)
+                           for (source, initials), n in topics.speakers_of(t.id)))
+            for t in topics]
+
+
+def coverage_table(topics, catalog: Catalog) -> list[dict]:
+    """Passages per (topic, speaker), for the speaker × topic chart (every cell, zeros included)."""
+    counts: dict[tuple[str, str], int] = {}
+    keys = {}
+    for p in catalog.passages:
+        if p.kind != "chunk":
+            continue
+        topic = topics.label_of(topics.topic_of(p.source, p.question_number, p.speaker))
+        name = catalog.speaker_name(p.source, p.speaker)
+        counts[(topic, name)] = counts.get((topic, name), 0) + 1
+        keys[name] = True
+    return [{"topic": t.label, "speaker": name, "passages": counts.get((t.label, name), 0)}
+            for t in topics for name in keys]
+
+
+@dataclass(frozen=True)
+class SpeakerCard:
+    """Who a speaker is: name and role where metadata gives them, what they answered and stood for."""
+
+    source: str
+    initials: str
+    name: str
+    role: str
+    questions: tuple[int, ...]
+    topics: tuple[tuple[str, int], ...]  # (label, answers), most first
+    terms: tuple[str, ...]  # distinctive words (c-TF-IDF by speaker)
+    document: str = ""  # its title, when the library holds several
+
+
+def speaker_cards(catalog: Catalog, terms: dict, spoke_on: dict) -> list[SpeakerCard]:
+    cards = []
+    for source in catalog.sources:
+        for initials in catalog.speakers_of([source]):
+            person = catalog.speaker(source, initials)
+            answered = tuple(q.number for q in catalog.questions if q.source == source and initials in q.speakers)
+            cards.append(SpeakerCard(source, initials, person.name or f"panelist {initials}", person.role, answered,
+                                     tuple(spoke_on.get((source, initials), ())[:3]),
+                                     tuple(terms.get((source, initials), ())[:8]),
+                                     catalog.titles.get(source, "") if len(catalog.sources) > 1 else ""))
+    return cards

@@ -43,3 +43,21 @@ def test_the_page_shows_where_they_make_the_same_point(built_index, monkeypatch,
     bodies = ["\n".join(m.value for m in e.markdown) for e in same]
     q7 = next(b for b in bodies if "methodology and tools to enhance" in b)
     assert "Both said" in q7 and "Only AC said" in q7 and "QI</abbr> learning modules" in q7
+
+
+def test_the_topics_view_lists_topics_a_chart_and_a_card_per_speaker(built_index, monkeypatch, tmp_path):
+    corpus, index = built_index
+    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
+    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
+    monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["view"] = "topics"
+    at.run()
+    assert not at.exception
+    page = "\n".join(m.value for m in at.markdown)
+    assert page.count('class="ps-question"') >= 4  # a heading per topic
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the speaker × topic chart
+    assert "ps-who" in page and "Words that set them apart" in page and "panelist AC" in page
+    q = next(b for b in at.button if b.label.startswith("Q") and b.key.startswith("topic-"))
+    q.click().run()
+    assert at.session_state["view"] == "Browse"
