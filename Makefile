@@ -18,9 +18,13 @@ setup: .venv/.installed
 index: setup
 	$(PY) -m panelsearch build --if-stale
 
+# On one's own machine the library is editable from the page (--allow-edit); a shared page runs
+# without it, or with PANELSEARCH_EDITORS_TOKEN (README, "Who may change the library").
 run: index
 	@echo "panelsearch is starting at http://localhost:$(PORT)"
-	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	@echo "Library editing is on (--allow-edit): anyone who opens this page may add or remove documents."
+	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false \
+	  -- --allow-edit
 
 # Debian's chromium for the browser tests; Playwright cannot download browsers here.
 browser:
