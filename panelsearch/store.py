@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import sqlite3
+import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -174,7 +175,7 @@ class Store:
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """WAL (readers never wait for the writer) and the schema, made once by whoever comes first."""
         try:
-            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            if self._journal_mode_wal(conn) != "wal":
                 raise StoreError(f"the pack store {self.path} cannot use write-ahead logging")
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -193,6 +194,19 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"the pack store {self.path} was made by a newer panelsearch "
                              f"(schema {version}, this one reads {SCHEMA_VERSION})")
+
+    @staticmethod
+    def _journal_mode_wal(conn: sqlite3.Connection) -> str:
+        """Switch to WAL. SQLite answers "database is locked" at once, without its busy handler, while
+        another process makes the same fresh file; so try again until the busy timeout has passed."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @contextmanager
     def _errors(self, failed: str):

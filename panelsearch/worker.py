@@ -124,6 +124,16 @@ def _limit(memory: int, cpu: int) -> None:
 
 
 def _peak_rss() -> int:
+    """This process's own peak resident memory, in bytes. VmHWM is its memory map's high-water mark;
+    ru_maxrss is not: Linux carries it over from the parent through fork and exec, so a child of a
+    2 GB process would report 2 GB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KB
 
 

@@ -286,7 +286,7 @@ def test_pack_collects_passages_across_searches_and_views(app):
     add_buttons(app)[0].click().run()
     first = saved_items(app)[0]
     assert first.question_number == 9 and first.speaker == "AC"
-    assert any(b.label == "In your pack: AC's passage on Q9" and b.disabled for b in app.button)
+    assert any(html.unescape(b.label) == "In your pack: AC's passage on Q9" and b.disabled for b in app.button)
 
     app.text_input(key="w_query").input("how do we create a safe space").run()
     show(app, "Compare")

@@ -567,3 +567,14 @@ def test_warnings_are_capped():
     text += "".join(f"3 Q{i}?\n" for i in range(100))
     doc = parse_text(text, "many.txt")
     assert len(doc.warnings) == config.MAX_WARNINGS and doc.warnings[-1].startswith("... and ")
+
+
+def test_the_worker_reports_its_own_peak_not_its_parents(seed_path):
+    # ru_maxrss carries a parent's peak over fork and exec: in a full test run (torch loaded, ~2 GB)
+    # every child "used" 2 GB. The worker reads its own high-water mark instead.
+    from panelsearch.worker import run_bounded
+
+    ballast = bytearray(800 * 2**20)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # touched, so it is resident
+    assert run_bounded(seed_path).peak_rss < 400 * 2**20
+    del ballast

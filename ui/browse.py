@@ -59,11 +59,12 @@ def browse_answer_ui(searcher: Searcher, question: QuestionRecord, answer, gloss
         pack_button_ui(item, key=f"add-browse-{item.passage_id}", about=f"{name}'s answer to Q{number}")
         return
     in_pack = sum(p.passage_id in st.session_state.get("pack_passages", ()) for p in passages)
-    label = (f"Add to pack: {name}'s answer to Q{number} ({in_pack} of {len(passages)} passages in it)" if in_pack
-             else f"Add to pack: {name}'s answer to Q{number}…")
+    shown = html.escape(name)  # a label is Markdown
+    label = (f"Add to pack: {shown}'s answer to Q{number} ({in_pack} of {len(passages)} passages in it)" if in_pack
+             else f"Add to pack: {shown}'s answer to Q{number}…")
     with st.popover(label, icon=":material/add:"):
         whole = pack.PackItem.whole_answer(question, speaker, answer.text, name)
-        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", about=f"{html.escape(name)}'s whole answer")
+        pack_button_ui(whole, key=f"add-browse-{whole.passage_id}", about=f"{name}'s whole answer")
         st.caption("Or one passage of it:")
         for p in passages:
             markup(html.small_html(wording.short_question(p.text, 160)))

@@ -18,7 +18,8 @@ def markup(text: str) -> None:
 def pack_button_ui(item: pack.PackItem, key: str, label: str = "", about: str = "") -> None:
     """An Add button whose name says what it adds ("Add to pack: AC's passage on Q9"): a page holds
     many, and a screen reader lists them by name."""
-    about = about or f"{item.speaker_label}'s passage on Q{item.question_number}"
+    # A label is Markdown: the name in it is escaped, as every name the page shows ("Xa :red[...]").
+    about = html.escape(about or f"{item.speaker_label}'s passage on Q{item.question_number}")
     if item.passage_id in st.session_state.get("pack_passages", ()):
         st.button(f"In your pack: {about}", key=key, icon=":material/check:", disabled=True)
     else:
