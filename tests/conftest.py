@@ -44,8 +44,9 @@ SLOW_FIXTURES = {
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark SLOW_ELSEWHERE and users of SLOW_FIXTURES before -m picks the tests; afterwards, with PANELSEARCH_SHARD=i/n, keep
-    every n-th picked test from the i-th (`make check` runs two such processes, one per core)."""
+    """Mark SLOW_ELSEWHERE and the users of SLOW_FIXTURES before -m picks the tests; afterwards, with
+    PANELSEARCH_SHARD=i/n, keep every n-th picked test from the i-th (`make check` runs two such
+    processes at once, one per core)."""
     for item in items:
         if item.nodeid.split("[", 1)[0] in SLOW_ELSEWHERE or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
