@@ -5,26 +5,19 @@ when Back, Forward or an edited link changes it. Screenshots go to tests/artifac
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from tests.browser_util import screenshot, streamlit_server
-from tests.conftest import ROOT
+from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, IDLE, screenshot,
+                                streamlit_server)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "!!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')")
 SHOWN = ("([query, tab]) => document.querySelector('input[aria-label=\"Ask the panel\"]')?.value === query && "
          "document.querySelector('[role=tab][aria-selected=true]')?.innerText.trim() === tab")
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(CHROMIUM_MISSING, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +31,7 @@ def page(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.set_default_timeout(60_000)
         page.goto(server)

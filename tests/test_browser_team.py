@@ -10,21 +10,15 @@ import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from tests.browser_util import screenshot, streamlit_server
+from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, IDLE, screenshot,
+                                streamlit_server)
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "!!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')")
 PAY = "How do we pay experts by experience?"
 PANEL_MD = """# Running a patient panel
 
@@ -36,7 +30,7 @@ PANEL_MD = """# Running a patient panel
 """
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(CHROMIUM_MISSING, allow_module_level=True)
 
 
 @contextmanager
@@ -66,14 +60,6 @@ def editable(built_index, tmp_path_factory):
             yield url, corpus, base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def new_page(browser, width: int = 1366, height: int = 900):

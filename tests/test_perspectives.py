@@ -28,15 +28,20 @@ def test_compare_json_rows_carry_the_agreement_groups(built_index):
     assert all(r["agreement"] is None for r in one_speaker)
 
 
-def test_the_page_shows_where_they_make_the_same_point(built_index, monkeypatch, tmp_path):
+def opened(built_index, monkeypatch, tmp_path, **params) -> AppTest:
+    """The page on the seed library, opened from a link with these parameters."""
     corpus, index = built_index
     monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
     monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
     monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["query"] = "what training do experts by experience need"
-    at.query_params["view"] = "compare"
-    at.run()
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_the_page_shows_where_they_make_the_same_point(built_index, monkeypatch, tmp_path):
+    at = opened(built_index, monkeypatch, tmp_path, query="what training do experts by experience need", view="compare")
     assert not at.exception
     same = [e for e in at.expander if e.label == "Where AC and SK make the same point" or
             e.label == "Where SK and AC make the same point"]
@@ -46,13 +51,7 @@ def test_the_page_shows_where_they_make_the_same_point(built_index, monkeypatch,
 
 
 def test_the_topics_view_lists_topics_a_chart_and_a_card_per_speaker(built_index, monkeypatch, tmp_path):
-    corpus, index = built_index
-    monkeypatch.setenv("PANELSEARCH_INDEX", str(index))
-    monkeypatch.setenv("PANELSEARCH_CORPUS", str(corpus))
-    monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["view"] = "topics"
-    at.run()
+    at = opened(built_index, monkeypatch, tmp_path, view="topics")
     assert not at.exception
     page = "\n".join(m.value for m in at.markdown)
     assert page.count('class="ps-question"') >= 4  # a heading per topic
