@@ -30,6 +30,13 @@ SLOW_ELSEWHERE = {
     "tests/test_hardening_readers.py::test_every_module_pattern_is_linear_on_adversarial_strings",
     "tests/test_hardening_readers.py::test_worker_caps_end_the_child_with_a_parse_error",
     "tests/test_hardening_readers.py::test_library_refuses_a_bomb_alone_and_stays_unchanged",
+    "tests/test_hardening_readers.py::test_worker_returns_the_document_and_the_reader_errors",
+    "tests/test_hardening_readers.py::test_the_worker_reports_its_own_peak_not_its_parents",
+    # batches of uploads, each file through the parse worker, then a rebuild
+    "tests/test_library.py::test_duplicates_within_one_batch",
+    "tests/test_library.py::test_batch_adds_good_files_and_refuses_bad_ones",
+    # the command line with the real model, twice
+    "tests/test_ranking.py::test_confidence_in_search_and_compare_json",
     # several processes at once
     "tests/test_hardening_index.py::test_concurrent_builds_all_succeed",
     "tests/test_store.py::test_limits_are_refused_cleanly",
