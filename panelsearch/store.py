@@ -262,6 +262,8 @@ class Store:
                 raise UsageError(f"the store holds {MAX_PACKS} packs, as many as it keeps")
             while True:
                 pack_id = secrets.token_urlsafe(9)
+                if pack_id[0] == "-":  # `pack show -Xyz…` would read as an option on the command line
+                    continue
                 now = _now()
                 try:
                     conn.execute("INSERT INTO packs (id, title, created, updated) VALUES (?, ?, ?, ?)",

@@ -351,3 +351,12 @@ def test_cli_marks_what_the_library_no_longer_holds_and_uses_its_glossary(built_
     md = (tmp_path / "h.md").read_text(encoding="utf-8")
     # the library's own definition ("Lived experience (lxp)"), spelt as the passage writes it
     assert "## Glossary\n\n- **lxp**: Lived experience\n- **QI**: quality improvement\n" in md
+
+
+def test_pack_ids_never_start_with_a_dash(tmp_path, monkeypatch):
+    # An id like "-T-bnp137ZHv" made `pack show ID` read as an option (exit 2), about one pack in 64.
+    import secrets
+
+    drawn = iter(["-T-bnp137ZHv", "AbCdEfGhIjKl"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(drawn))
+    assert Store(tmp_path / "data").create_pack("x") == "AbCdEfGhIjKl"
