@@ -436,10 +436,13 @@ def test_pdf_pages_are_closed_as_they_are_read(tmp_path):
     from panelsearch.worker import run_bounded
 
     # 100 pages here (4 s); 500 pages measured by hand: 25 s, 82 MB peak, where keeping every page
-    # took 2 GB. Kept, these 100 took 430 MB.
+    # took 2 GB. Kept, these 100 took 430 MB. What the child holds before it reads anything (its
+    # imports, and under pytest pytest's own) varies with how the tests are run: measured against a
+    # one-page PDF read the same way, the 100 pages may add at most 150 MB.
+    baseline = run_bounded(text_pdf(tmp_path / "short.pdf", pages=1)).peak_rss
     parsed = run_bounded(text_pdf(tmp_path / "long.pdf", pages=100))
     assert len(parsed.document.questions) == 300
-    assert parsed.peak_rss < 250 * 2**20
+    assert parsed.peak_rss - baseline < 150 * 2**20, (baseline, parsed.peak_rss)
 
 
 def test_pdf_pages_are_capped(tmp_path, monkeypatch):
