@@ -78,12 +78,20 @@ class _Snapshot:
     """An index folder opened once. Every file is read through this one handle, so a reader never
     combines files from two builds, even while a build swaps another folder in under the same name."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, wait_s: float = 5.0):
         self.path = index_dir
-        try:
-            self.fd = os.open(readable_folder(index_dir), os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build") from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.fd = os.open(readable_folder(index_dir), os.O_RDONLY | os.O_DIRECTORY)
+                return
+            except NotADirectoryError:
+                break
+            except FileNotFoundError:
+                # The folder can go between finding it and opening it: a build's first rename. Look again.
+                if not moved_aside(index_dir) or time.monotonic() > deadline:
+                    break
+        raise IndexMissingError(f"no index at {index_dir}: build it with: python -m panelsearch build")
 
     def open(self, name: str):
         return open(name, "rb", opener=lambda n, flags: os.open(n, flags, dir_fd=self.fd))
