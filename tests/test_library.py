@@ -14,7 +14,7 @@ from panelsearch.index import build_index, check_fresh, load_index, passage_embe
 from panelsearch.library import add_documents, add_uploads
 from panelsearch.passages import document_passages
 from panelsearch.search import Searcher
-from tests.test_formats import make_markdown, readme_block
+from tests.conftest import make_markdown, readme_block
 
 SEED_NAME = "coproduction-qi-webinar-qa.txt"
 
