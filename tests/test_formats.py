@@ -5,9 +5,6 @@ laid out as the original: a number column, a Question column and an Answer colum
 repeated on each page, cells wrapped over lines and rows broken across pages.
 """
 import json
-import re
-from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 
@@ -16,7 +13,7 @@ from panelsearch.errors import ParseError
 from panelsearch.readers import load_document, parse_document, parse_markdown
 from panelsearch.readers.metadata import read_metadata
 from panelsearch.readers.tables import join_cell_lines
-from tests.conftest import ROOT
+from tests.conftest import make_docx, make_markdown, make_pdf, readme_block, table_rows
 
 
 def content(doc):
@@ -25,103 +22,6 @@ def content(doc):
 
 
 # -- generators ---------------------------------------------------------------------------------
-
-def table_rows(doc, inline: tuple[int, ...] = (2,)) -> list[tuple[str, str, list[str]]]:
-    """(number, question, answer paragraphs) per question; those in ``inline`` hold every speaker
-    in one paragraph ("SK: ... AC: ..."), the others one paragraph per speaker."""
-    rows = []
-    for q in doc.questions:
-        said = [f"{a.speaker}: {a.text}" for a in q.answers]
-        rows.append((str(q.number), q.text, [" ".join(said)] if q.number in inline else said))
-    return rows
-
-
-def make_pdf(rows, path: Path, ruled: bool = True, heading: str = "", page_height: float = 200) -> dict:
-    """Write rows as a PDF table with a repeated header; return facts about the layout to check.
-
-    The page is short, so the tallest row cannot fit on one page and must break across pages.
-    """
-    from reportlab.lib import colors
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
-
-    style = ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11)
-    cells = [["#", "Question", "Answer"]] + [
-        [number, Paragraph(escape(question), style), [Paragraph(escape(s), style) for s in said]]
-        for number, question, said in rows]
-    widths = [30, 230, 500]  # wide enough for the seed's 109-character URL on one line
-    table = Table(cells, colWidths=widths, repeatRows=1, splitInRow=1)
-    commands = [("VALIGN", (0, 0), (-1, -1), "TOP")]
-    if ruled:
-        commands.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
-    table.setStyle(TableStyle(commands))
-    table.wrap(sum(widths), 10**6)
-    tallest = max(table._rowHeights)
-    story = [Paragraph(escape(heading), ParagraphStyle("h", fontName="Helvetica-Bold", fontSize=14, leading=18))] \
-        if heading else []
-    template = SimpleDocTemplate(str(path), pagesize=(842, page_height), topMargin=36, bottomMargin=36)
-    template.build(story + [table])
-    return {"tallest_row": tallest, "frame_height": template.height}
-
-
-def make_docx(rows, path: Path, heading: str = "", split_row: str | None = None):
-    """Write rows as a Word table, its header row marked to repeat, a paragraph per answer paragraph.
-
-    ``split_row`` breaks that question's answer over two table rows, the second with no number.
-    """
-    import docx
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    word = docx.Document()
-    if heading:
-        word.add_heading(heading, level=1)
-        word.add_paragraph("Date: 17 June 2021")
-        word.add_paragraph("Questions from the audience, answered by the panel.")
-    table = word.add_table(rows=1, cols=3)
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, ["No.", "Question", "Answer"]):
-        cell.text = text
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    def fill(cell, paragraphs):
-        cell.text = paragraphs[0]
-        for text in paragraphs[1:]:
-            cell.add_paragraph(text)
-
-    for number, question, said in rows:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = number, question
-        if number == split_row:
-            words = said[0].split(" ")
-            fill(cells[2], [" ".join(words[: len(words) // 2])])
-            fill(table.add_row().cells[2], [" ".join(words[len(words) // 2:])] + said[1:])
-        else:
-            fill(cells[2], said)
-    word.save(str(path))
-
-
-def make_markdown(doc, title: str = "", wrap: int = 70) -> str:
-    """doc's questions typed up in the README's Markdown format, lines wrapped at spaces."""
-    def wrapped(text):
-        lines, line = [], ""
-        for word in text.split(" "):
-            if line and len(line) + 1 + len(word) > wrap:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        return "\n".join(lines + [line])
-
-    out = [f"# {title}", "", "Date: 17 June 2021", "Event: Co-production webinar", "",
-           "An introduction that is not searched.", ""] if title else []
-    for q in doc.questions:
-        out += [f"## {q.number}. {q.text}", ""]
-        for a in q.answers:
-            out += [wrapped(f"**{a.speaker}:** {a.text}"), ""]
-    return "\n".join(out)
-
 
 # -- Markdown -----------------------------------------------------------------------------------
 
@@ -134,12 +34,6 @@ def test_markdown_of_the_seed_gives_the_same_questions_word_for_word(seed_doc, t
     assert (doc.title, doc.date, doc.event, doc.format) == ("Co-production webinar Q&A", "17 June 2021",
                                                             "Co-production webinar", "markdown")
     assert doc.source == "webinar"
-
-
-def readme_block(language: str) -> str:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Adding documents"):]
-    return re.search(rf"```{language}\n(.*?)```", section, re.S).group(1)
 
 
 def test_readme_markdown_example_parses_as_described():
