@@ -6,35 +6,26 @@ Every piece of corpus or query text that reaches ``unsafe_allow_html`` was escap
 """
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import streamlit as st
 
 from panelsearch import glossary as glossaries
 from panelsearch import html, urlstate, views, wording
-from panelsearch.config import DEFAULT_K, PAGE_MAX_K, corpus_dir, index_dir
+from panelsearch.config import DEFAULT_K, PAGE_MAX_K
 from panelsearch.errors import PanelsearchError
 from panelsearch.index_load import index_stamp
 from panelsearch.search import Searcher
-from panelsearch.store import SavedPack
+from panelsearch.saved import SavedPack
 from ui.actions import show
 from ui.browse import browse_view_ui
 from ui.library import library_ui
-from ui.loading import REBUILD, get_glossary, get_searcher, get_store
+from ui.loading import REBUILD, PageSettings, get_glossary, get_searcher, get_store, page_settings
 from ui.packs import pack_view_ui
 from ui.perspectives import topics_view_ui
 from ui.pieces import markup, several
 from ui.results import compare_view_ui, query_ui, search_view_ui
 from ui.style import CSS
-
-def editing_settings() -> tuple[bool, str | None]:
-    """Who may change the library (access.py): --allow-edit (after `--` on the streamlit command line)
-    or PANELSEARCH_ALLOW_EDIT=1, and PANELSEARCH_EDITORS_TOKEN. Read here, at the entry point."""
-    allow = "--allow-edit" in sys.argv[1:] or os.environ.get("PANELSEARCH_ALLOW_EDIT") == "1"
-    return allow, os.environ.get("PANELSEARCH_EDITORS_TOKEN") or None
-
 
 st.set_page_config(page_title="panelsearch · what did the panel say?", page_icon="🔎", layout="wide")
 
@@ -107,7 +98,7 @@ def sync_url(state: urlstate.PageState) -> None:
     st.session_state.address_written = normalised
 
 
-def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str, str]) -> None:
+def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str, str], settings: PageSettings) -> None:
     with st.sidebar:
         st.subheader("Filters")
         if several(searcher):
@@ -128,7 +119,7 @@ def sidebar_ui(searcher: Searcher, state: urlstate.PageState, speakers: dict[str
             st.caption("The address bar always holds this search; or copy this link:")
             st.code(urlstate.share_link(getattr(st.context, "url", "") or "", state), language=None,
                     wrap_lines=True)
-        library_ui(searcher, *editing_settings())
+        library_ui(searcher, settings)
 
 
 def speaker_choices(searcher: Searcher) -> dict[str, str]:
@@ -169,7 +160,8 @@ VIEWS = {"search": search_view_ui, "compare": compare_view_ui, "browse": browse_
 
 def main() -> None:
     st.html(CSS)
-    paths = (str(index_dir()), str(corpus_dir()))
+    settings = page_settings()
+    paths = (str(settings.library.index), str(settings.library.corpus))
     try:
         stamp = index_stamp(*map(Path, paths))
         searcher = get_searcher(*paths, stamp)
@@ -195,7 +187,7 @@ def main() -> None:
     speakers = speaker_choices(searcher)
     state = current_state(searcher)
     query_ui(searcher, state)
-    sidebar_ui(searcher, state, speakers)
+    sidebar_ui(searcher, state, speakers, settings)
 
     tabs = st.tabs(list(urlstate.VIEWS.values()), key="view", on_change="rerun")
     for tab, view in zip(tabs, urlstate.VIEWS):

@@ -2,8 +2,11 @@
 
 The library's limits bound what one call may ask; the page's are tighter, for what a reader wants.
 """
-import os
+from __future__ import annotations
+
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
@@ -20,14 +23,38 @@ PAGE_MAX_K = 20  # the results slider; the library allows more, a reader does no
 PAGE_QUERY_MAX_CHARS = 500  # the query box
 
 
-def corpus_dir() -> Path:
-    """The corpus folder: $PANELSEARCH_CORPUS, read at call time (by the CLI and the page), else ./corpus."""
-    return Path(os.environ.get("PANELSEARCH_CORPUS") or CORPUS_DIR)
+DATA_DIR = ROOT / "data"  # saved packs and readers' feedback (store.py)
+CACHE_DIR = Path.home() / ".cache" / "panelsearch"  # the model's ONNX export (onnx_encode.py)
 
 
-def index_dir() -> Path:
-    """The index folder: $PANELSEARCH_INDEX, read at call time (by the CLI and the page), else ./index."""
-    return Path(os.environ.get("PANELSEARCH_INDEX") or INDEX_DIR)
+@dataclass(frozen=True)
+class Settings:
+    """Where things live, and whether the ONNX fast path is used. The library takes these as
+    arguments; only the entry points (the CLI's ``main``, ``app.py``) read them from the
+    environment, through ``from_environ``.
+    """
+    corpus: Path = CORPUS_DIR
+    index: Path = INDEX_DIR
+    data: Path = DATA_DIR
+    cache: Path = CACHE_DIR
+    onnx: bool = True
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "Settings":
+        """$PANELSEARCH_CORPUS, _INDEX, _DATA, _CACHE (folders) and _ONNX ("0" turns it off); an
+        unset or empty variable keeps the default.
+
+        Args:
+            environ: the environment to read, normally ``os.environ``.
+        Returns:
+            The settings.
+        """
+        def folder(name: str, default: Path) -> Path:
+            return Path(environ[name]) if environ.get(name) else default
+
+        return cls(corpus=folder("PANELSEARCH_CORPUS", CORPUS_DIR), index=folder("PANELSEARCH_INDEX", INDEX_DIR),
+                   data=folder("PANELSEARCH_DATA", DATA_DIR), cache=folder("PANELSEARCH_CACHE", CACHE_DIR),
+                   onnx=environ.get("PANELSEARCH_ONNX", "1") != "0")
 
 
 # -- limits on what a document or metadata file may hold (hostile uploads, issue #13) ------------
@@ -51,4 +78,3 @@ MAX_NAME_BYTES = 200  # ... and in UTF-8 bytes: the corpus adds a prefix and suf
 PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # address space (RLIMIT_AS); see worker.py for the figures
 PARSE_CPU_SECONDS = 60  # RLIMIT_CPU
 PARSE_TIMEOUT_SECONDS = 120  # wall clock, after which the parent kills the child
-DATA_DIR = ROOT / "data"  # saved packs (store.py); $PANELSEARCH_DATA overrides it

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, Settings
 from .errors import PanelsearchError
 from . import onnx_encode, text
 
@@ -92,11 +92,18 @@ class HashEmbedder:
         return frozenset()
 
 
-def load_embedder(name_or_path: str | None = None):
+def load_embedder(name_or_path: str | None = None, settings: Settings = Settings()):
     """Load the embedding model once; callers cache the result.
 
     A model already exported to ONNX is served by onnxruntime without importing torch (same
     vectors, faster); otherwise torch loads it and exports it for next time (onnx_encode.py).
+
+    Args:
+        name_or_path: a model name, a local folder, ``hash-<dim>`` (the test embedder) or None for
+            the bundled all-MiniLM-L6-v2.
+        settings: ``settings.cache`` holds the ONNX export; ``settings.onnx=False`` uses torch only.
+    Returns:
+        An embedder with ``encode``, ``model_id``, ``dim``, ``token_count`` and ``known_words``.
     """
     if name_or_path and name_or_path.startswith("hash-"):
         return HashEmbedder(int(name_or_path.split("-", 1)[1]))
@@ -105,8 +112,10 @@ def load_embedder(name_or_path: str | None = None):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     model_id, location = resolve_model(name_or_path)
-    fast = onnx_encode.OnnxEmbedder.load(model_id, location)
+    if not settings.onnx:
+        return SentenceEmbedder(name_or_path)
+    fast = onnx_encode.OnnxEmbedder.load(model_id, location, settings.cache)
     if fast is not None:
         return fast
     slow = SentenceEmbedder(name_or_path)
-    return onnx_encode.export(slow, location) or slow
+    return onnx_encode.export(slow, location, settings.cache) or slow

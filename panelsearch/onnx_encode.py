@@ -7,7 +7,8 @@ The export is made locally from the loaded weights (nothing is downloaded), once
 folder, into a cache entry: `model.onnx`, `settings.json`, and `probes.npy`, the vectors torch
 gives for a few probe texts. Every load re-encodes the probes and compares them with those. A
 missing package, an unsupported pipeline, a damaged entry or any difference means `None`, and the
-caller uses torch (and makes the entry again). `PANELSEARCH_ONNX=0` turns the fast path off.
+caller uses torch (and makes the entry again). `load_embedder(..., onnx=False)` (the entry points:
+`PANELSEARCH_ONNX=0`) turns the fast path off; the cache folder is an argument (`PANELSEARCH_CACHE`).
 """
 from __future__ import annotations
 
@@ -24,20 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from . import text
+from .config import CACHE_DIR
 
 PROBES = ["how do we pay patients who help redesign services", "EBE",
           "Café NAÏVE Ünïcödé résumé — 中文 😀 \x07 \u200b",  # accents, case, CJK, emoji, control characters
           "co-production with experts by experience in quality improvement " * 40]  # past 256 tokens
 TOLERANCE = 1e-4
-
-
-def cache_dir() -> Path:
-    configured = os.environ.get("PANELSEARCH_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "panelsearch"
-
-
-def enabled() -> bool:
-    return os.environ.get("PANELSEARCH_ONNX", "1") != "0"
 
 
 def supported(model) -> bool:
@@ -57,7 +50,7 @@ def _entry_prefix(location: str | Path) -> str:
     return f"{folder.name}-{hashlib.blake2b(str(folder).encode(), digest_size=4).hexdigest()}-"
 
 
-def entry_for(location: str | Path) -> Path:
+def entry_for(location: str | Path, cache: Path = CACHE_DIR) -> Path:
     """The cache entry of a model folder, named by its path and a hash of every file in it (~0.2 s here)."""
     digest = hashlib.blake2b(digest_size=8)
     folder = Path(location)
@@ -66,7 +59,7 @@ def entry_for(location: str | Path) -> Path:
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 22), b""):
                 digest.update(block)
-    return cache_dir() / f"{_entry_prefix(folder)}{digest.hexdigest()}"
+    return Path(cache) / f"{_entry_prefix(folder)}{digest.hexdigest()}"
 
 
 def _older_entries(entry: Path, location: str | Path) -> list[Path]:
@@ -100,12 +93,13 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_id: str, location: str) -> "OnnxEmbedder | None":
-        """The cached export of the model in `location`, if there is one that still gives torch's vectors."""
-        if not enabled() or not (Path(location) / "tokenizer.json").is_file():
+    def load(cls, model_id: str, location: str, cache: Path = CACHE_DIR) -> "OnnxEmbedder | None":
+        """The cached export (in the folder `cache`) of the model in `location`, if there is one that
+        still gives torch's vectors."""
+        if not (Path(location) / "tokenizer.json").is_file():
             return None
         try:
-            entry = entry_for(location)
+            entry = entry_for(location, cache)
             embedder = cls(model_id, location, entry)
             if np.abs(embedder.encode(PROBES) - np.load(entry / "probes.npy")).max() <= TOLERANCE:
                 return embedder
@@ -167,21 +161,21 @@ def load_session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def export(torch_embedder, location: str) -> OnnxEmbedder | None:
+def export(torch_embedder, location: str, cache: Path = CACHE_DIR) -> OnnxEmbedder | None:
     """Make the cache entry for a loaded `SentenceEmbedder` and return it loaded, or None if that fails.
 
     The entry is written to a temporary folder, checked against torch, then swapped in whole, so a
     concurrent or interrupted export never leaves a half-written entry behind.
     """
     model = torch_embedder.model
-    if not enabled() or not supported(model) or not (Path(location) / "tokenizer.json").is_file():
+    if not supported(model) or not (Path(location) / "tokenizer.json").is_file():
         return None
     tmp = old = None
     try:
         import onnxruntime  # noqa: F401 - fail early, before the slow export, when it is missing
         import torch
 
-        entry = entry_for(location)
+        entry = entry_for(location, cache)
         entry.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(entry)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=".tmp", dir=entry.parent))
@@ -217,7 +211,7 @@ def export(torch_embedder, location: str) -> OnnxEmbedder | None:
         os.replace(tmp, entry)
         for other in _older_entries(entry, location):  # the same model folder, before an upgrade
             shutil.rmtree(other, ignore_errors=True)
-        return OnnxEmbedder.load(torch_embedder.model_id, location)
+        return OnnxEmbedder.load(torch_embedder.model_id, location, cache)
     except Exception:  # noqa: BLE001 - a failed export only costs speed: torch stays in charge
         return None
     finally:

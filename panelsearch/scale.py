@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 from . import ann
-from .config import corpus_dir as default_corpus_dir
+from .config import CORPUS_DIR
 from .corpus import load_corpus
 from .errors import UsageError
 from .index import passage_embed_text
@@ -232,7 +232,7 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
         time_cap_s: per size, the most seconds spent generating and indexing vectors; a size that
             hits it is measured at the size reached and marked capped.
         out: where lines of the report go (``print`` by default).
-        corpus_dir: the real passages to embed (default: the configured corpus).
+        corpus_dir: the real passages to embed (default: ./corpus; the CLI passes its --corpus).
         embedder: a loaded embedder (default: the bundled model, loaded here).
         embed_texts: how many real passage texts to embed for the rate and the synthetic vectors.
         queries: at most this many real-text queries per size.
@@ -257,7 +257,7 @@ def run_scale(sizes=DEFAULT_SIZES, time_cap_s: float = DEFAULT_TIME_CAP_S, out: 
         from .embed import load_embedder
 
         embedder = load_embedder()
-    docs = load_corpus(Path(corpus_dir) if corpus_dir else default_corpus_dir())
+    docs = load_corpus(Path(corpus_dir) if corpus_dir else CORPUS_DIR)
     texts = real_texts(docs, embed_texts, seed)
     query_list = query_texts(docs)[:queries]
 

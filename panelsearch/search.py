@@ -22,7 +22,7 @@ import numpy as np
 from . import ann
 from .catalog import Catalog
 from .confidence import COVERAGE_WEIGHT, GOOD_FROM, relevance_label, tier
-from .config import DEFAULT_K, LIBRARY_MAX_K, QUERY_MAX_CHARS
+from .config import DEFAULT_K, LIBRARY_MAX_K, QUERY_MAX_CHARS, Settings
 from .embed import load_embedder
 from .errors import CorruptIndexError, PanelsearchError, StaleIndexError, UsageError
 from .glossary import build_glossary
@@ -153,7 +153,8 @@ class Searcher:
         self.lexicon = Lexicon([f"{p.question} {p.text}" for p in chunks], embedder.known_words())
 
     @classmethod
-    def load(cls, index_dir: Path, embedder=None, corpus_dir: Path | None = None, check_stale: bool = True) -> "Searcher":
+    def load(cls, index_dir: Path, embedder=None, corpus_dir: Path | None = None, check_stale: bool = True,
+             settings: Settings = Settings()) -> "Searcher":
         """Load an index (checking it is whole and fresh) and the model it was built with.
 
         Args:
@@ -161,6 +162,7 @@ class Searcher:
             embedder: a loaded model; by default the one the index was built with is loaded.
             corpus_dir: the corpus to check freshness against (by default the one the index names).
             check_stale: refuse an index older than its corpus.
+            settings: where the model's ONNX export is cached, and whether to use it (load_embedder).
         Returns:
             A Searcher. Raises IndexMissingError, CorruptIndexError or StaleIndexError.
         """
@@ -169,7 +171,7 @@ class Searcher:
             check_fresh(data.manifest, corpus_dir)
         if embedder is None:
             try:
-                embedder = load_embedder(data.manifest["model"])
+                embedder = load_embedder(data.manifest["model"], settings)
             except PanelsearchError as err:
                 raise StaleIndexError(f"index at {index_dir} was built with model '{data.manifest['model']}', which "
                                       f"cannot be loaded here ({err}); rebuild it with: python -m panelsearch build") from None

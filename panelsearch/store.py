@@ -3,7 +3,7 @@
 A pack has an unguessable id (its address: whoever has it may open and edit the pack), a title,
 and items in order. Each item names its passage by passage id and keeps the text, question and
 speaker it was saved with, so the pack still reads the same after the library changes, and
-``mark_missing`` can say which items the library no longer holds.
+``saved.mark_missing`` can say which items the library no longer holds.
 
 Every write is one ``BEGIN IMMEDIATE`` transaction that reads what it changes and renumbers the
 positions before it commits: two sessions editing one pack at once both keep their edits.
@@ -12,20 +12,18 @@ processes alike.
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import sqlite3
 import time
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .config import DATA_DIR
 from .errors import PanelsearchError, UsageError
 from .pack import DEFAULT_TITLE, PackItem
+from .saved import ITEM_COLUMNS as _ITEM_COLUMNS, PackSummary, SavedItem, SavedPack
 from .text import clean_text
 
 FILE_NAME = "panelsearch.sqlite3"
@@ -68,8 +66,6 @@ CREATE TABLE items (
 );
 CREATE INDEX items_in_order ON items (pack_id, position);
 """
-_ITEM_COLUMNS = ("passage_id", "source", "question_number", "question", "speaker", "speaker_name", "text",
-                 "title", "note", "prompt")
 
 
 class PackNotFound(PanelsearchError):
@@ -82,53 +78,6 @@ class PackNotFound(PanelsearchError):
 
 class StoreError(PanelsearchError):
     """The store's file cannot be used (not SQLite, from a newer version, locked, read-only, full)."""
-
-
-@dataclass(frozen=True)
-class SavedItem:
-    item: PackItem  # as saved, with its note and prompt
-    position: int  # 1-based
-    missing: bool = False  # set by mark_missing: the library no longer holds this passage as saved
-
-    def to_json(self) -> dict:
-        return {"position": self.position, "missing": self.missing,
-                **{name: getattr(self.item, name) for name in _ITEM_COLUMNS}}
-
-
-@dataclass(frozen=True)
-class SavedPack:
-    id: str
-    title: str
-    created: datetime
-    updated: datetime
-    items: tuple[SavedItem, ...] = ()
-
-    @property
-    def pack_items(self) -> list[PackItem]:
-        """The items as the handout takes them."""
-        return [s.item for s in self.items]
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "created": self.created.isoformat(),
-                "updated": self.updated.isoformat(), "items": [s.to_json() for s in self.items]}
-
-
-@dataclass(frozen=True)
-class PackSummary:
-    id: str
-    title: str
-    created: datetime
-    updated: datetime
-    count: int = 0
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "created": self.created.isoformat(),
-                "updated": self.updated.isoformat(), "items": self.count}
-
-
-def data_dir() -> Path:
-    """The data folder: $PANELSEARCH_DATA, read at call time (by the CLI and the page), else ./data."""
-    return Path(os.environ.get("PANELSEARCH_DATA") or DATA_DIR)
 
 
 def _now() -> str:
@@ -149,8 +98,8 @@ def _bounded(text: str, limit: int, what: str, one_line: bool = False) -> str:
 class Store:
     """Packs in ``<folder>/panelsearch.sqlite3``; the folder and the schema are made on first use."""
 
-    def __init__(self, folder: Path | str | None = None):
-        self.folder = Path(folder) if folder is not None else data_dir()
+    def __init__(self, folder: Path | str = DATA_DIR):
+        self.folder = Path(folder)
         self.path = self.folder / FILE_NAME
         self._ready = False
 
@@ -380,63 +329,3 @@ def _item_values(item: PackItem) -> dict:
     if not values["passage_id"]:
         raise UsageError("a passage without an id cannot be saved")
     return values
-
-
-# -- the library now ------------------------------------------------------------------------------
-def _plain(text: str) -> str:
-    return " ".join(clean_text(text).split())
-
-
-def library_texts(catalog) -> dict[str, set[str]]:
-    """Passage id -> the texts the library now holds under it: every passage, and every speaker's
-    whole answer (``...:all``) as the question records give it. ``catalog`` is a Catalog or
-    anything with its ``passages`` and ``questions``."""
-    from .models import passage_id
-
-    texts: dict[str, set[str]] = {}
-    for p in catalog.passages:
-        texts.setdefault(p.passage_id, set()).add(_plain(p.text))
-    for q in catalog.questions:
-        for speaker in q.speakers:
-            whole = " ".join(a.text for a in q.answers if a.speaker == speaker)
-            pid = passage_id(q.source, q.number, speaker, "all")
-            texts.setdefault(pid, set()).update({_plain(whole), _plain(q.answer_of(speaker).text)})
-    return texts
-
-
-def mark_missing(saved: SavedPack, library: Mapping[str, Iterable[str] | str]) -> SavedPack:
-    """The pack with each item marked ``missing`` when the library no longer holds its passage id,
-    or holds other text under it. ``library``: a Catalog, or passage id -> text (or set of texts)."""
-    if hasattr(library, "passages"):
-        library = library_texts(library)
-    items = []
-    for s in saved.items:
-        now = library.get(s.item.passage_id)
-        now = {_plain(now)} if isinstance(now, str) else {_plain(t) for t in now or ()}
-        items.append(replace(s, missing=_plain(s.item.text) not in now))
-    return replace(saved, items=tuple(items))
-
-
-# -- a saved pack as a handout --------------------------------------------------------------------
-FORMATS = {"docx": "docx", "md": "md", "markdown": "md", "word": "docx"}
-
-
-def render(saved: SavedPack, fmt: str = "docx", catalog=None, when=None) -> bytes:
-    """The pack as a Word (``docx``) or Markdown (``md``, UTF-8) handout. With the library's
-    ``catalog``, speakers get the names and roles its metadata gives, and the glossary knows the
-    terms the library defines; without it, the items' own names and the curated glossary serve."""
-    from .glossary import build_glossary
-    from .pack import to_docx, to_markdown
-
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown handout format {fmt!r}: choose docx or md")
-    items = saved.pack_items
-    texts = [t for i in items for t in (i.question, i.text)]
-    speakers = None
-    if catalog is not None:
-        texts += [p.text for p in catalog.passages] + [q.question for q in catalog.questions]
-        speakers = {(d.source, s.initials): s for d in catalog.documents for s in d.speaker_details}
-    options = {"speakers": speakers, "glossary": build_glossary(texts, only_present=False)}
-    if FORMATS[fmt] == "docx":
-        return to_docx(items, saved.title, when, **options)
-    return to_markdown(items, saved.title, when, **options).encode("utf-8")

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from panelsearch import glossary, onnx_encode
-from panelsearch.cli import _print_hits
+from panelsearch.cli_output import print_hits
 from panelsearch.embed import HashEmbedder
 from panelsearch.errors import CorruptIndexError, IndexWriteError, PanelsearchError, UnsafeIndexTargetError
 from panelsearch.index import FILES, build_index, load_index, passage_embed_text, read_manifest
@@ -290,18 +290,17 @@ def test_a_file_edited_while_the_build_reads_it_is_recorded_as_read(tmp_path, mo
     assert any("Specialists" in p.question for p in load_index(tmp_path / "index").passages)
 
 
-def test_onnx_cache_entries_of_two_folders_named_model_are_kept_apart(tmp_path, monkeypatch):
-    monkeypatch.setenv("PANELSEARCH_CACHE", str(tmp_path / "cache"))
+def test_onnx_cache_entries_of_two_folders_named_model_are_kept_apart(tmp_path):
     first, second, longer = tmp_path / "one" / "model", tmp_path / "two" / "model", tmp_path / "one" / "model-large"
     for n, folder in enumerate((first, second, longer)):
         folder.mkdir(parents=True)
         (folder / "weights.bin").write_bytes(bytes([n]) * 10)
-    entries = {f: onnx_encode.entry_for(f) for f in (first, second, longer)}
+    entries = {f: onnx_encode.entry_for(f, tmp_path / "cache") for f in (first, second, longer)}
     assert len({e.name for e in entries.values()}) == 3
     for entry in entries.values():
         entry.mkdir(parents=True)
     (first / "weights.bin").write_bytes(b"upgraded")  # the same folder, changed: its old entry may go
-    upgraded = onnx_encode.entry_for(first)
+    upgraded = onnx_encode.entry_for(first, tmp_path / "cache")
     assert onnx_encode._older_entries(upgraded, first) == [entries[first]]
 
 
@@ -309,7 +308,7 @@ def test_onnx_cache_entries_of_two_folders_named_model_are_kept_apart(tmp_path, 
 def test_printed_hits_show_control_characters_instead_of_obeying_them(capsys):
     hit = Hit(rank=1, score=0.5, question_number=1, question="Q \x1b[2J?", speaker="AC", text="clip \x1b]52;c;aGk=\x07",
               passage_id="x:q01:AC:1", source="x", title="Title \x1b[31mred", speaker_name="A \x1b[2J")
-    _print_hits([hit])
+    print_hits([hit])
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b]52;c;aGk=\\x07" in out

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from panelsearch import onnx_encode
+from panelsearch.config import CACHE_DIR, Settings
 from panelsearch.embed import SentenceEmbedder, load_embedder, resolve_model
 from tests.conftest import ROOT
 
@@ -31,8 +32,7 @@ def torch_embedder():
 
 
 @pytest.fixture()
-def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("PANELSEARCH_CACHE", str(tmp_path / "cache"))
+def own_cache(tmp_path):
     return tmp_path / "cache"
 
 
@@ -77,10 +77,16 @@ def test_a_cached_model_starts_without_torch(embedder):
 
 
 @pytest.mark.slow
-def test_switched_off_by_the_environment(monkeypatch, own_cache):
-    monkeypatch.setenv("PANELSEARCH_ONNX", "0")
-    assert load_embedder().engine == "torch"
+def test_switched_off_by_the_settings(own_cache):
+    assert load_embedder(settings=Settings(cache=own_cache, onnx=False)).engine == "torch"
     assert not own_cache.exists()
+
+
+def test_the_environment_reaches_the_encoder_only_through_the_entry_points_settings(tmp_path):
+    settings = Settings.from_environ({"PANELSEARCH_CACHE": str(tmp_path / "c"), "PANELSEARCH_ONNX": "0"})
+    assert (settings.cache, settings.onnx) == (tmp_path / "c", False)
+    assert Settings.from_environ({}).onnx and Settings.from_environ({}).cache == CACHE_DIR
+    assert onnx_encode.entry_for("/some/model", tmp_path / "c").parent == tmp_path / "c"
 
 
 @pytest.mark.slow
@@ -92,11 +98,11 @@ def test_a_different_pipeline_is_not_supported(torch_embedder):
 @pytest.mark.slow
 def test_export_makes_an_entry_that_loads(torch_embedder, own_cache):
     location = resolve_model(None)[1]
-    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is None  # empty cache
-    made = onnx_encode.export(torch_embedder, location)
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location, own_cache) is None  # empty cache
+    made = onnx_encode.export(torch_embedder, location, own_cache)
     assert made is not None and made.engine == "onnxruntime"
-    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location).name]  # no temporary left
-    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is not None
+    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location, own_cache).name]  # no temporary left
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location, own_cache) is not None
 
 
 @pytest.mark.slow
@@ -108,7 +114,7 @@ def test_vectors_that_disagree_with_torch_are_refused(torch_embedder, own_cache)
         def encode(self, texts, batch_size=32):
             return torch_embedder.encode(texts, batch_size) + 0.01
 
-    assert onnx_encode.export(Shifted(), resolve_model(None)[1]) is None
+    assert onnx_encode.export(Shifted(), resolve_model(None)[1], own_cache) is None
     assert not any(own_cache.glob("*/model.onnx"))  # the refused export is not kept
 
 
@@ -116,8 +122,7 @@ def test_vectors_that_disagree_with_torch_are_refused(torch_embedder, own_cache)
 def test_an_unwritable_cache_falls_back_to_torch(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
-    monkeypatch.setenv("PANELSEARCH_CACHE", str(blocker))
-    slow = load_embedder()
+    slow = load_embedder(settings=Settings(cache=blocker))
     assert slow.engine == "torch"
     assert slow.encode(["a question"]).shape == (1, slow.dim)
 
@@ -128,7 +133,7 @@ def test_an_unwritable_cache_falls_back_to_torch(tmp_path, monkeypatch):
                                          ("probes.npy", "shift"), ("settings.json", b"{")])
 def test_a_damaged_cache_entry_is_made_again(torch_embedder, own_cache, file, damage):
     location = resolve_model(None)[1]
-    entry = onnx_encode.export(torch_embedder, location) and onnx_encode.entry_for(location)
+    entry = onnx_encode.export(torch_embedder, location, own_cache) and onnx_encode.entry_for(location, own_cache)
     target = entry / file
     if damage is None:  # cut in half, as by a full disk
         target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
@@ -136,8 +141,8 @@ def test_a_damaged_cache_entry_is_made_again(torch_embedder, own_cache, file, da
         np.save(target, np.load(target) + 0.01)
     else:
         target.write_bytes(damage)
-    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location) is None
-    remade = load_embedder()
+    assert onnx_encode.OnnxEmbedder.load(torch_embedder.model_id, location, own_cache) is None
+    remade = load_embedder(settings=Settings(cache=own_cache))
     assert remade.engine == "onnxruntime"
     assert np.abs(remade.encode(TEXTS[:3]) - torch_embedder.encode(TEXTS[:3])).max() < 1e-5
 
@@ -169,8 +174,8 @@ VARIANTS = {
 def test_a_variant_model_runs_on_onnxruntime_with_torchs_vectors(variant, tmp_path, own_cache):
     location = variant_model(tmp_path, variant.replace(" ", "-"), VARIANTS[variant])
     slow = SentenceEmbedder(location)
-    assert load_embedder(location).engine == "onnxruntime"  # exported ...
-    fast = load_embedder(location)  # ... and loaded from the cache
+    assert load_embedder(location, Settings(cache=own_cache)).engine == "onnxruntime"  # exported ...
+    fast = load_embedder(location, Settings(cache=own_cache))  # ... and loaded from the cache
     assert fast.engine == "onnxruntime"
     texts = ["café naïve résumé", "Ünïcödé CAPITALS", *TEXTS]
     assert np.abs(fast.encode(texts) - slow.encode(texts)).max() < 1e-5
@@ -187,8 +192,8 @@ def test_leftovers_of_killed_exports_and_older_entries_are_removed(torch_embedde
     (killed / "model.onnx").write_bytes(b"half an export")
     older = own_cache / f"{Path(location).name}-0000000000000000"  # the same model folder, before an upgrade
     older.mkdir()
-    assert onnx_encode.export(torch_embedder, location) is not None
-    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location).name]
+    assert onnx_encode.export(torch_embedder, location, own_cache) is not None
+    assert [p.name for p in own_cache.iterdir()] == [onnx_encode.entry_for(location, own_cache).name]
 
 
 def test_a_batch_size_below_one_is_refused(embedder):

@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from panelsearch.cli import progress_bars
+from panelsearch.cli_output import progress_bars
 from panelsearch.embed import HashEmbedder
 from panelsearch.index import EMBED_BATCH, build_index
 from tests.conftest import ROOT, SEED

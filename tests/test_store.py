@@ -16,8 +16,8 @@ from panelsearch.cli import main
 from panelsearch.errors import UsageError
 from panelsearch.models import Passage, QuestionRecord, AnswerRecord
 from panelsearch.pack import PackItem
-from panelsearch.store import (MAX_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, PackNotFound, Store, mark_missing,
-                               valid_id)
+from panelsearch.saved import mark_missing
+from panelsearch.store import MAX_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, PackNotFound, Store, valid_id
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "coproduction-qi-webinar-qa"
@@ -92,11 +92,13 @@ def test_the_store_is_made_on_first_use_in_wal_mode_with_a_schema_version(tmp_pa
     assert {"packs", "items"} <= tables
 
 
-def test_the_data_folder_defaults_to_the_environment_then_data(monkeypatch, tmp_path):
+def test_the_data_folder_comes_from_the_entry_points_settings_else_data(monkeypatch, tmp_path):
+    from panelsearch.config import Settings
+
     monkeypatch.setenv("PANELSEARCH_DATA", str(tmp_path / "elsewhere"))
-    assert Store().folder == tmp_path / "elsewhere"
-    monkeypatch.delenv("PANELSEARCH_DATA")
-    assert Store().folder == ROOT / "data"
+    assert Store().folder == ROOT / "data"  # the library itself reads no environment variable
+    assert Store(Settings.from_environ({"PANELSEARCH_DATA": str(tmp_path / "elsewhere")}).data).folder == tmp_path / "elsewhere"
+    assert Settings.from_environ({"PANELSEARCH_DATA": ""}).data == ROOT / "data"
 
 
 def test_a_store_from_a_newer_version_or_not_sqlite_is_refused_in_one_line(tmp_path):

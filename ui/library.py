@@ -5,10 +5,11 @@ import streamlit as st
 
 from panelsearch import html, library, views, wording
 from panelsearch.access import library_access
-from panelsearch.config import corpus_dir, index_dir
+from panelsearch.config import Settings
 from panelsearch.errors import PanelsearchError
 from panelsearch.search import Searcher
 from ui.actions import queue_removal, queue_uploads
+from ui.loading import PageSettings
 
 
 UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "json"]  # .json: a <stem>.meta.json beside its document
@@ -36,7 +37,7 @@ def upload_ui(searcher: Searcher) -> None:
 STAGE_TEXT = {"read": "Documents read", "embed": "Passages and questions embedded"}
 
 
-def library_change_ui(searcher: Searcher) -> None:
+def library_change_ui(searcher: Searcher, folders: Settings) -> None:
     """Carry out a queued upload or removal, showing its progress, then reload the page's index."""
     change = st.session_state.pop("pending_change", None)
     if not change or not change[1]:
@@ -51,10 +52,11 @@ def library_change_ui(searcher: Searcher) -> None:
 
         try:
             if kind == "add":
-                report = library.add_uploads(what, corpus_dir(), index_dir(), searcher.embedder, progress=progress)
+                report = library.add_uploads(what, folders.corpus, folders.index, searcher.embedder, progress=progress)
                 st.session_state.add_result = (report, "")
             else:
-                removed = library.remove_document(what, corpus_dir(), index_dir(), searcher.embedder, progress=progress)
+                removed = library.remove_document(what, folders.corpus, folders.index, searcher.embedder,
+                                                  progress=progress)
                 st.session_state.add_result = (None, "")
                 st.session_state.remove_result = f"Removed “{removed.title}” ({removed.file}) from the library."
         except (PanelsearchError, OSError) as err:  # a document already in the library no longer parses; disk full
@@ -67,17 +69,17 @@ def library_change_ui(searcher: Searcher) -> None:
     st.rerun()  # the next run loads the rebuilt index
 
 
-def library_ui(searcher: Searcher, allow_edit: bool, editors_token: str | None) -> None:
-    """The sidebar's library section: read-only, an editors' sign-in, or the upload and remove controls.
-    ``allow_edit`` and ``editors_token`` are the page's settings (app.py reads them)."""
-    access = library_access(allow_edit, editors_token, st.session_state.get("w_editor_token"))
+def library_ui(searcher: Searcher, settings: PageSettings) -> None:
+    """The sidebar's library section: read-only, an editors' sign-in, or the upload and remove controls,
+    as the page's settings allow (ui.loading.page_settings)."""
+    access = library_access(settings.allow_edit, settings.editors_token, st.session_state.get("w_editor_token"))
     st.caption(access.note)
     if access.can_sign_in:
         st.text_input("Editors' token", type="password", key="w_editor_token",
                       help="Given by whoever runs this page; it lets this browser session change the library.")
     if not access.can_edit:
         return
-    library_change_ui(searcher)
+    library_change_ui(searcher, settings.library)
     upload_ui(searcher)
     remove_ui(searcher)
 

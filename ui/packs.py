@@ -7,7 +7,7 @@ import streamlit as st
 
 from panelsearch import html, pack, wording
 from panelsearch.search import Searcher
-from panelsearch.store import SavedItem, SavedPack, mark_missing, render
+from panelsearch.saved import SavedItem, SavedPack, mark_missing, render
 from ui.actions import new_pack, edit_pack
 from ui.pieces import markup
 
