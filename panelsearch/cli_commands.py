@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from .cli_output import print_closest, print_hits, print_result, progress_bars, read_batch, shown
+from .cli_output import print_hits, print_result, progress_bars, read_batch, shown
 from .errors import PanelsearchError, UsageError
 
 
@@ -136,7 +135,8 @@ def cmd_compare(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import DEV_QUERIES, MODES, SPLITS, evaluate, evaluate_halves, format_halves, format_report, load_queries
+    from .eval_report import format_halves, format_report
+    from .evaluate import DEV_QUERIES, MODES, SPLITS, evaluate, evaluate_halves, load_queries
 
     path = args.queries or DEV_QUERIES
     queries = load_queries(path)

@@ -101,7 +101,7 @@ def render(saved: SavedPack, fmt: str = "docx", catalog=None, when=None) -> byte
     ``catalog``, speakers get the names and roles its metadata gives, and the glossary knows the
     terms the library defines; without it, the items' own names and the curated glossary serve."""
     from .glossary import build_glossary
-    from .pack import to_docx, to_markdown
+    from .handout import to_docx, to_markdown
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown handout format {fmt!r}: choose docx or md")

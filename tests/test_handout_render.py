@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from panelsearch import pack
+from panelsearch.handout import to_docx
 from panelsearch.corpus import load_document
 from panelsearch.glossary import build_glossary
 from panelsearch.models import Speaker
@@ -43,7 +44,7 @@ def rendered(seed_path, tmp_path_factory):
 
     work = tmp_path_factory.mktemp("handout")
     handout = work / "handout.docx"
-    handout.write_bytes(pack.to_docx(items, "Ward 4 team meeting", date(2026, 11, 26), speakers=speakers,
+    handout.write_bytes(to_docx(items, "Ward 4 team meeting", date(2026, 11, 26), speakers=speakers,
                                      glossary=glossary))
     # A profile of its own: another soffice running (or a stale lock) does not swallow the conversion.
     profile = f"-env:UserInstallation=file://{work / 'profile'}"

@@ -97,7 +97,8 @@ def test_word_cells_and_paragraphs_are_cleaned(tmp_path):
 
 
 def test_word_export_of_cleaned_passages_does_not_raise(tmp_path):
-    from panelsearch.pack import PackItem, to_docx
+    from panelsearch.handout import to_docx
+    from panelsearch.pack import PackItem
 
     (tmp_path / "panel.txt").write_text(f"1 How do we \uffffpay?\nAC: {DIRTY}\n", encoding="utf-8")
     write_meta(tmp_path / "panel.meta.json", '{"title": "T\\u0001itle\\ud800", "speakers": {"AC": "Amy\\u0000 C"}}')

@@ -7,6 +7,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from panelsearch import pack
+from panelsearch.handout import NOTE_LINES, to_docx, to_markdown
 from panelsearch.models import Hit, QuestionRecord, Speaker
 
 DAY = date(2026, 11, 26)
@@ -63,7 +64,7 @@ def test_file_name_is_a_dated_slug():
 
 # -- Markdown ------------------------------------------------------------------------------------
 def test_markdown_has_every_part_of_every_item():
-    md = pack.to_markdown(ITEMS, "Ward 4 meeting", DAY)
+    md = to_markdown(ITEMS, "Ward 4 meeting", DAY)
     assert md.startswith("# Ward 4 meeting\n") and "26 November 2026" in md
     # A topic heading from the audience question (cut near 80 characters), the whole question when cut
     assert "## 1. Are Experts by Experience team members or 'visitors'? How do you remunerate…" in md
@@ -72,22 +73,22 @@ def test_markdown_has_every_part_of_every_item():
     assert "> There are many different approaches." in md
     assert "— **Panelist AC**, answering question 9\n" in md
     assert "**To discuss:** How would we answer “Question 5?” in our team?" in md
-    assert md.count("**Notes**") == 2 and md.count("_" * 60) == 2 * pack.NOTE_LINES
+    assert md.count("**Notes**") == 2 and md.count("_" * 60) == 2 * NOTE_LINES
 
 
 def test_markdown_escapes_what_would_format_or_inject():
-    md = pack.to_markdown([item(text="Use *stars* and <script>alert(1)</script> # not a heading")], when=DAY)
+    md = to_markdown([item(text="Use *stars* and <script>alert(1)</script> # not a heading")], when=DAY)
     assert "\\*stars\\*" in md and "\\<script\\>" in md and "<script>" not in md
 
 
 def test_markdown_of_an_empty_pack_says_so():
-    assert "No passages yet." in pack.to_markdown([], when=DAY)
+    assert "No passages yet." in to_markdown([], when=DAY)
 
 
 # -- Word ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def handout():
-    return open_docx(pack.to_docx(ITEMS, "Ward 4 meeting", DAY))
+    return open_docx(to_docx(ITEMS, "Ward 4 meeting", DAY))
 
 
 def test_docx_opens_with_title_date_and_metadata(handout):
@@ -121,7 +122,7 @@ def test_docx_quotes_are_styled_with_a_bar_and_shading(handout):
 def test_docx_has_ruled_lines_for_notes(handout):
     notes = [n for n, p in enumerate(handout.paragraphs) if p.style.name == "Heading 2" and p.text == "Notes"]
     assert len(notes) == 2
-    lines = handout.paragraphs[notes[0] + 1: notes[0] + 1 + pack.NOTE_LINES]
+    lines = handout.paragraphs[notes[0] + 1: notes[0] + 1 + NOTE_LINES]
     for line in lines:
         borders = line._p.pPr.find(qn("w:pBdr"))
         assert line.text == "" and borders.find(qn("w:bottom")) is not None
@@ -146,12 +147,12 @@ def test_docx_footer_numbers_pages(handout):
 
 
 def test_docx_keeps_hostile_text_as_text():
-    doc = open_docx(pack.to_docx([item(text="<script>alert(1)</script> & more")], when=DAY))
+    doc = open_docx(to_docx([item(text="<script>alert(1)</script> & more")], when=DAY))
     assert any(p.text == "“<script>alert(1)</script> & more”" for p in doc.paragraphs)
 
 
 def test_docx_of_an_empty_pack_still_opens():
-    doc = open_docx(pack.to_docx([], when=DAY))
+    doc = open_docx(to_docx([], when=DAY))
     assert any(p.text == "No passages yet." for p in doc.paragraphs)
 
 
@@ -170,17 +171,17 @@ def test_item_carries_the_display_name_but_not_initials_as_a_name():
 
 
 def test_markdown_names_the_speaker_and_the_document_title():
-    md = pack.to_markdown([NAMED, ITEMS[0]], "Meeting", DAY)
+    md = to_markdown([NAMED, ITEMS[0]], "Meeting", DAY)
     assert "## 1. Should panel members be paid?" in md
     assert "— **Jo Bloggs**, answering question 2 · source 1" in md
     assert "2 passages from 2 documents" in md
     assert "1. Running a patient panel (patient-panel)\n2. coproduction-qi-webinar-qa\n" in md
     assert md.count("patient-panel") == 1
-    assert "1 passage from “Running a patient panel”" in pack.to_markdown([NAMED], "M", DAY)
+    assert "1 passage from “Running a patient panel”" in to_markdown([NAMED], "M", DAY)
 
 
 def test_docx_names_the_speaker_and_the_document_title():
-    doc = open_docx(pack.to_docx([NAMED], "Meeting", DAY))
+    doc = open_docx(to_docx([NAMED], "Meeting", DAY))
     assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["1.  Should panel members be paid?"]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "— Jo Bloggs, answering question 2" in text and text.count("Running a patient panel") == 1
@@ -211,17 +212,17 @@ def paragraphs_after(doc, heading: str) -> list[str]:
 
 
 def test_docx_says_who_spoke_by_name_and_role_and_never_guesses_a_name():
-    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES))
+    doc = open_docx(to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES))
     assert paragraphs_after(doc, "Who spoke") == ["Alex Carter  ·  Patient partner", "Panelist SK"]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "— Alex Carter, answering question 9" in text and "— Panelist SK, answering question 5" in text
     # Without names given, initials: a list of Speakers works for a one-document pack
-    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=[Speaker("SK", role="Chair")]))
+    doc = open_docx(to_docx([NOTED, PLAIN], "Meeting", DAY, speakers=[Speaker("SK", role="Chair")]))
     assert paragraphs_after(doc, "Who spoke") == ["Panelist AC", "Panelist SK  ·  Chair"]
 
 
 def test_docx_has_the_note_and_the_prompt_or_a_default_one():
-    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY))
+    doc = open_docx(to_docx([NOTED, PLAIN], "Meeting", DAY))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Note:  Ask HR first.\nThen the board." in text  # the note's line break kept
     assert "To discuss:  Do we pay *our* EBEs?" in text
@@ -230,18 +231,18 @@ def test_docx_has_the_note_and_the_prompt_or_a_default_one():
 
 
 def test_glossary_lists_only_the_acronyms_the_pack_uses():
-    doc = open_docx(pack.to_docx([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY))
+    doc = open_docx(to_docx([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY))
     assert paragraphs_after(doc, "Glossary") == ["EBE  ·  Expert by Experience", "QI  ·  quality improvement"]
-    md = pack.to_markdown([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY)
+    md = to_markdown([NOTED, PLAIN], "Meeting", DAY, glossary=GLOSSARY)
     # up front, after who spoke and before the passages
     assert "## Glossary\n\n- **EBE**: Expert by Experience\n- **QI**: quality improvement\n\n## 1. " in md
     # No glossary given, or none of its acronyms used: no glossary section
-    assert "Glossary" not in pack.to_markdown([NOTED], "M", DAY)
-    assert "Glossary" not in pack.to_markdown([PLAIN], "M", DAY, glossary=GLOSSARY)
+    assert "Glossary" not in to_markdown([NOTED], "M", DAY)
+    assert "Glossary" not in to_markdown([PLAIN], "M", DAY, glossary=GLOSSARY)
 
 
 def test_markdown_has_who_spoke_note_and_prompt_escaped():
-    md = pack.to_markdown([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES)
+    md = to_markdown([NOTED, PLAIN], "Meeting", DAY, speakers=ROLES)
     assert "## Who spoke\n\n- **Alex Carter**, Patient partner\n- **Panelist SK**\n" in md
     assert "**Note:** Ask HR first. Then the board." in md
     assert "**To discuss:** Do we pay \\*our\\* EBEs?" in md
@@ -250,7 +251,7 @@ def test_markdown_has_who_spoke_note_and_prompt_escaped():
 
 def test_several_documents_are_each_named_once_and_items_point_at_them():
     other = pack.PackItem("panel:q02:AC:1", "patient-panel", 2, "Paid?", "AC", "Yes.", title="Running a patient panel")
-    doc = open_docx(pack.to_docx([NOTED, other, PLAIN], "Meeting", DAY, speakers=ROLES))
+    doc = open_docx(to_docx([NOTED, other, PLAIN], "Meeting", DAY, speakers=ROLES))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Source 1:  Co-production webinar (coproduction-qi-webinar-qa)" in text
     assert "Source 2:  Running a patient panel (patient-panel)" in text
@@ -263,6 +264,6 @@ def test_several_documents_are_each_named_once_and_items_point_at_them():
 
 def test_docx_cleans_what_xml_cannot_hold():
     hostile = pack.PackItem("p:1", "s", 1, "q\x00?", "AC", "t\x0bext\ufffe", note="a\x01b", prompt="<w:p/>")
-    doc = open_docx(pack.to_docx([hostile], "T\x1b[2J", DAY))
+    doc = open_docx(to_docx([hostile], "T\x1b[2J", DAY))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "“t ext”" in text and "Note:  a b" in text and "To discuss:  <w:p/>" in text

@@ -5,7 +5,7 @@ from datetime import date
 
 import streamlit as st
 
-from panelsearch import html, pack, wording
+from panelsearch import handout, html, pack, wording
 from panelsearch.search import Searcher
 from panelsearch.saved import SavedItem, SavedPack, mark_missing, render
 from ui.actions import new_pack, edit_pack
@@ -26,7 +26,7 @@ def pack_view_ui(searcher: Searcher, saved: SavedPack | None, glossary) -> None:
     today = date.today()
     with st.container(horizontal=True):
         st.download_button("Download Word (.docx)", data=render(saved, "docx", searcher.catalog, today),
-                           file_name=pack.file_name(saved.title, today, "docx"), mime=pack.DOCX_MIME,
+                           file_name=pack.file_name(saved.title, today, "docx"), mime=handout.DOCX_MIME,
                            icon=":material/description:", type="primary", on_click="ignore", key="dl-docx")
         st.download_button("Download Markdown (.md)", data=render(saved, "md", searcher.catalog, today),
                            file_name=pack.file_name(saved.title, today, "md"), mime="text/markdown",
