@@ -1,4 +1,5 @@
-"""Saved discussion packs: one SQLite file, ``panelsearch.sqlite3``, in a data folder.
+"""The data folder's SQLite file, ``panelsearch.sqlite3``: saved discussion packs (here) and readers'
+feedback (feedback.py), one file, one schema version, one way in (``Database``).
 
 A pack has an unguessable id (its address: whoever has it may open and edit the pack), a title,
 and items in order. Each item names its passage by passage id and keeps the text, question and
@@ -9,6 +10,10 @@ Every write is one ``BEGIN IMMEDIATE`` transaction that reads what it changes an
 positions before it commits: two sessions editing one pack at once both keep their edits.
 A connection is opened per call (cheap for SQLite), so a Store may be shared by threads and
 processes alike.
+
+The schema's version is ``PRAGMA user_version``: 1 holds the packs, 2 adds the feedback table.
+A file of an older version is brought up to date when it is first opened (each step only adds);
+a file from a newer panelsearch is refused, not altered.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from .saved import ITEM_COLUMNS as _ITEM_COLUMNS, PackSummary, SavedItem, SavedP
 from .text import clean_text
 
 FILE_NAME = "panelsearch.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; a file from a newer panelsearch is refused, not altered
+SCHEMA_VERSION = 2  # PRAGMA user_version; a file from a newer panelsearch is refused, not altered
 BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another writer before giving up
 
 # What one visitor may store (issue #11): enough for any meeting, too little to fill a disk.
@@ -41,7 +46,10 @@ MAX_ITEM_FIELD_CHARS = 20_000  # an item's text or question: a whole answer, nev
 _NO_PACK = object()  # _writing() for a write that is not to one existing pack
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{12}")  # what secrets.token_urlsafe(9) makes
 
-_SCHEMA = """
+# version -> the statements that bring a file of the version before it up to it. Never edit a step
+# once released: add the next one (and raise SCHEMA_VERSION). Statements end at ';', never used otherwise.
+_MIGRATIONS = {
+    1: """
 CREATE TABLE packs (
     id      TEXT PRIMARY KEY,
     title   TEXT NOT NULL,
@@ -65,7 +73,17 @@ CREATE TABLE items (
     PRIMARY KEY (pack_id, passage_id)
 );
 CREATE INDEX items_in_order ON items (pack_id, position);
-"""
+""",
+    2: """
+CREATE TABLE IF NOT EXISTS feedback (  -- feedback.py: what a reader said of one passage for one query
+    id         INTEGER PRIMARY KEY,
+    query      TEXT NOT NULL,
+    passage_id TEXT NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('helped', 'not_this')),
+    at         TEXT NOT NULL  -- ISO 8601, UTC, to the second (nothing about who or from where)
+);
+""",
+}
 
 
 class PackNotFound(PanelsearchError):
@@ -80,11 +98,13 @@ class StoreError(PanelsearchError):
     """The store's file cannot be used (not SQLite, from a newer version, locked, read-only, full)."""
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+def now(timespec: str = "microseconds") -> str:
+    """The time, UTC, in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)
 
 
-def _bounded(text: str, limit: int, what: str, one_line: bool = False) -> str:
+
+def bounded(text: str, limit: int, what: str, one_line: bool = False) -> str:
     """``text`` cleaned (and on one line if asked); UsageError if it is longer than ``limit``."""
     if not isinstance(text, str):
         raise UsageError(f"the {what} must be text")
@@ -95,21 +115,25 @@ def _bounded(text: str, limit: int, what: str, one_line: bool = False) -> str:
     return text
 
 
-class Store:
-    """Packs in ``<folder>/panelsearch.sqlite3``; the folder and the schema are made on first use."""
+
+class Database:
+    """``<folder>/panelsearch.sqlite3``; the folder, the file and the schema are made on first use.
+
+    ``what`` names the store in errors ("the pack store … could not be written")."""
+
+    what = "data file"
 
     def __init__(self, folder: Path | str = DATA_DIR):
         self.folder = Path(folder)
         self.path = self.folder / FILE_NAME
         self._ready = False
 
-    # -- connections -------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"cannot open the pack store {self.path}: {err}") from None
+            raise StoreError(f"cannot open the {self.what} {self.path}: {err}") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -122,26 +146,28 @@ class Store:
         return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
-        """WAL (readers never wait for the writer) and the schema, made once by whoever comes first."""
+        """WAL (readers never wait for the writer) and the schema, made or brought up to date once,
+        by whoever comes first."""
         try:
             if self._journal_mode_wal(conn) != "wal":
-                raise StoreError(f"the pack store {self.path} cannot use write-ahead logging")
+                raise StoreError(f"the {self.what} {self.path} cannot use write-ahead logging")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
-                    for statement in _SCHEMA.split(";"):
+                for step in range(version + 1, SCHEMA_VERSION + 1):  # none for a newer file
+                    for statement in _MIGRATIONS[step].split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                if version < SCHEMA_VERSION:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as err:
-            raise StoreError(f"the pack store {self.path} cannot be used: {err}") from None
+            raise StoreError(f"the {self.what} {self.path} cannot be used: {err}") from None
         if version > SCHEMA_VERSION:
-            raise StoreError(f"the pack store {self.path} was made by a newer panelsearch "
+            raise StoreError(f"the {self.what} {self.path} was made by a newer panelsearch "
                              f"(schema {version}, this one reads {SCHEMA_VERSION})")
 
     @staticmethod
@@ -163,28 +189,43 @@ class Store:
         try:
             yield
         except sqlite3.Error as err:
-            raise StoreError(f"the pack store {self.path} {failed}: {err}") from None
+            raise StoreError(f"the {self.what} {self.path} {failed}: {err}") from None
 
     @contextmanager
-    def _reading(self):
+    def reading(self):
+        """A connection for reads (WAL: they never wait for a writer); closed afterwards."""
         with closing(self._connect()) as conn, self._errors("could not be read"):
             yield conn
 
     @contextmanager
-    def _writing(self, pack_id=_NO_PACK):
-        """One transaction; given a ``pack_id``, that pack must exist and its updated time is bumped."""
+    def transaction(self):
+        """One ``BEGIN IMMEDIATE`` transaction: the write lock from the start, so what it reads stays
+        true until it commits; rolled back on any error."""
         with closing(self._connect()) as conn, self._errors("could not be written"):
-            conn.execute("BEGIN IMMEDIATE")  # the write lock now, so what we read stays true
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                if pack_id is not _NO_PACK:
-                    self._check_exists(conn, pack_id)
                 yield conn
-                if pack_id is not _NO_PACK:
-                    conn.execute("UPDATE packs SET updated = ? WHERE id = ?", (_now(), pack_id))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+class Store(Database):
+    """Packs in ``<folder>/panelsearch.sqlite3``; the folder and the schema are made on first use."""
+
+    what = "pack store"
+
+    # -- connections -------------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self, pack_id=_NO_PACK):
+        """One transaction; given a ``pack_id``, that pack must exist and its updated time is bumped."""
+        with self.transaction() as conn:
+            if pack_id is not _NO_PACK:
+                self._check_exists(conn, pack_id)
+            yield conn
+            if pack_id is not _NO_PACK:
+                conn.execute("UPDATE packs SET updated = ? WHERE id = ?", (now(), pack_id))
 
     @staticmethod
     def _check_exists(conn, pack_id) -> None:
@@ -205,7 +246,7 @@ class Store:
     # -- packs -------------------------------------------------------------------------------------
     def create_pack(self, title: str = DEFAULT_TITLE) -> str:
         """A new empty pack; returns its id."""
-        title = _bounded(title, MAX_TITLE_CHARS, "title", one_line=True) or DEFAULT_TITLE
+        title = bounded(title, MAX_TITLE_CHARS, "title", one_line=True) or DEFAULT_TITLE
         with self._writing() as conn:
             if conn.execute("SELECT COUNT(*) FROM packs").fetchone()[0] >= MAX_PACKS:
                 raise UsageError(f"the store holds {MAX_PACKS} packs, as many as it keeps")
@@ -213,10 +254,10 @@ class Store:
                 pack_id = secrets.token_urlsafe(9)
                 if pack_id[0] == "-":  # `pack show -Xyz…` would read as an option on the command line
                     continue
-                now = _now()
+                at = now()
                 try:
                     conn.execute("INSERT INTO packs (id, title, created, updated) VALUES (?, ?, ?, ?)",
-                                 (pack_id, title, now, now))
+                                 (pack_id, title, at, at))
                     return pack_id
                 except sqlite3.IntegrityError:  # 72 random bits taken already: draw again
                     continue
@@ -225,7 +266,7 @@ class Store:
         """The pack with its items in order, or None if there is none with this id."""
         if not valid_id(pack_id):
             return None
-        with self._reading() as conn:
+        with self.reading() as conn:
             conn.execute("BEGIN")  # one snapshot: the pack and its items as of one moment
             row = conn.execute("SELECT id, title, created, updated FROM packs WHERE id = ?", (pack_id,)).fetchone()
             if row is None:
@@ -238,7 +279,7 @@ class Store:
 
     def list_packs(self) -> list[PackSummary]:
         """Every pack, most recently changed first, with its number of items."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute("SELECT p.id, p.title, p.created, p.updated, COUNT(i.passage_id) FROM packs p "
                                 "LEFT JOIN items i ON i.pack_id = p.id GROUP BY p.id "
                                 "ORDER BY p.updated DESC, p.id").fetchall()
@@ -246,7 +287,7 @@ class Store:
                 for r in rows]
 
     def rename(self, pack_id: str, title: str) -> None:
-        title = _bounded(title, MAX_TITLE_CHARS, "title", one_line=True) or DEFAULT_TITLE
+        title = bounded(title, MAX_TITLE_CHARS, "title", one_line=True) or DEFAULT_TITLE
         with self._writing(pack_id) as conn:
             conn.execute("UPDATE packs SET title = ? WHERE id = ?", (title, pack_id))
 
@@ -272,7 +313,7 @@ class Store:
                 raise UsageError(f"a pack holds at most {MAX_ITEMS} passages; remove some to add more")
             conn.execute(f"INSERT INTO items (pack_id, position, added, {', '.join(values)}) "
                          f"VALUES (?, ?, ?, {', '.join('?' * len(values))})",
-                         (pack_id, len(order) + 1, _now(), *values.values()))
+                         (pack_id, len(order) + 1, now(), *values.values()))
             return True
 
     def remove_item(self, pack_id: str, passage_id: str) -> bool:
@@ -299,11 +340,11 @@ class Store:
 
     def set_note(self, pack_id: str, passage_id: str, note: str) -> bool:
         """The item's note for the handout ("" removes it); False if the passage is not in the pack."""
-        return self._set(pack_id, passage_id, "note", _bounded(note, MAX_NOTE_CHARS, "note"))
+        return self._set(pack_id, passage_id, "note", bounded(note, MAX_NOTE_CHARS, "note"))
 
     def set_prompt(self, pack_id: str, passage_id: str, prompt: str) -> bool:
         """The item's discussion prompt ("" brings back the default one drawn from its question)."""
-        return self._set(pack_id, passage_id, "prompt", _bounded(prompt, MAX_PROMPT_CHARS, "prompt"))
+        return self._set(pack_id, passage_id, "prompt", bounded(prompt, MAX_PROMPT_CHARS, "prompt"))
 
     def _set(self, pack_id: str, passage_id: str, column: str, value: str) -> bool:
         with self._writing(pack_id) as conn:
@@ -325,7 +366,7 @@ def _item_values(item: PackItem) -> dict:
     for name in _ITEM_COLUMNS:
         if name != "question_number":
             limit, what = limits.get(name, (MAX_ITEM_FIELD_CHARS, f"passage's {name.replace('_', ' ')}"))
-            values[name] = _bounded(getattr(item, name), limit, what)
+            values[name] = bounded(getattr(item, name), limit, what)
     if not values["passage_id"]:
         raise UsageError("a passage without an id cannot be saved")
     return values
