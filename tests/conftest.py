@@ -18,32 +18,8 @@ SEED = ROOT / "corpus" / "coproduction-qi-webinar-qa.txt"
 
 # -- tiers ----------------------------------------------------------------------------------------
 # `make check` runs -m "not browser and not slow" (docs/testing.md). Tests are marked slow where they
-# are written; these, in modules whose owners have not marked them yet, are marked here (node ids
-# without the parameters, so every case counts). Move each mark into its module and drop it here.
-SLOW_ELSEWHERE = {
-    # `panelsearch eval` over the whole dev set
-    "tests/test_quality.py::test_graded_units_exist_in_the_seed",
-    "tests/test_quality.py::test_eval_json_keeps_its_keys_and_adds_the_halves",
-    "tests/test_quality.py::test_eval_text_and_a_set_without_halves",
-    # capped parse workers, page-by-page PDF reads, patterns timed on adversarial strings
-    "tests/test_hardening_readers.py::test_pdf_pages_are_closed_as_they_are_read",
-    "tests/test_hardening_readers.py::test_every_module_pattern_is_linear_on_adversarial_strings",
-    "tests/test_hardening_readers.py::test_worker_caps_end_the_child_with_a_parse_error",
-    "tests/test_hardening_readers.py::test_library_refuses_a_bomb_alone_and_stays_unchanged",
-    "tests/test_hardening_readers.py::test_worker_returns_the_document_and_the_reader_errors",
-    "tests/test_hardening_readers.py::test_the_worker_reports_its_own_peak_not_its_parents",
-    # batches of uploads, each file through the parse worker, then a rebuild
-    "tests/test_library.py::test_duplicates_within_one_batch",
-    "tests/test_library.py::test_batch_adds_good_files_and_refuses_bad_ones",
-    # the command line with the real model, twice
-    "tests/test_ranking.py::test_confidence_in_search_and_compare_json",
-    # several processes at once
-    "tests/test_hardening_index.py::test_concurrent_builds_all_succeed",
-    "tests/test_store.py::test_limits_are_refused_cleanly",
-    "tests/test_store.py::test_two_processes_editing_one_pack_lose_nothing",
-    "tests/test_store.py::test_two_processes_making_a_fresh_store_at_once_both_succeed",
-}
-# Tests that use these fixtures are slow whoever wrote them: the fixture takes seconds.
+# are written, except that tests using these fixtures are slow whoever wrote them: the fixture
+# takes seconds.
 SLOW_FIXTURES = {
     "dev_report",  # tests/test_quality.py: the whole dev set evaluated in every mode
 }
@@ -51,11 +27,11 @@ SLOW_FIXTURES = {
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark SLOW_ELSEWHERE and the users of SLOW_FIXTURES before -m picks the tests; afterwards, with
+    """Mark the users of SLOW_FIXTURES before -m picks the tests; afterwards, with
     PANELSEARCH_SHARD=i/n, keep every n-th picked test from the i-th (`make check` runs two such
     processes at once, one per core)."""
     for item in items:
-        if item.nodeid.split("[", 1)[0] in SLOW_ELSEWHERE or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
     result = yield
     shard = os.environ.get("PANELSEARCH_SHARD")

@@ -252,6 +252,7 @@ def test_a_full_disk_is_said_in_words_and_the_index_stays(tmp_path, monkeypatch)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")] == []
 
 
+@pytest.mark.slow
 def test_concurrent_builds_all_succeed(tmp_path):
     corpora = [_corpus(tmp_path / "a", 8), _corpus(tmp_path / "b", 9)]
     index = tmp_path / "index"

@@ -185,6 +185,7 @@ def module_patterns():
             if isinstance(value, re.Pattern)]
 
 
+@pytest.mark.slow
 def test_every_module_pattern_is_linear_on_adversarial_strings():
     patterns = module_patterns()
     assert {"panelsearch.readers.common.FIELD_RE", "panelsearch.readers.markdown.MD_LINK_RE",
@@ -289,6 +290,7 @@ def child_processes() -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_worker_returns_the_document_and_the_reader_errors(tmp_path, seed_path):
     from panelsearch.worker import parse_bounded, run_bounded
 
@@ -309,6 +311,7 @@ def test_worker_returns_the_document_and_the_reader_errors(tmp_path, seed_path):
     ({"cpu": 1}, "of processing time a reader may use"),
     ({"timeout": 0.3}, "it was still being read after 0.3 s"),
 ])
+@pytest.mark.slow
 def test_worker_caps_end_the_child_with_a_parse_error(tmp_path, caps, which):
     from panelsearch.worker import run_bounded
 
@@ -433,6 +436,7 @@ def text_pdf(path: Path, pages: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_pdf_pages_are_closed_as_they_are_read(tmp_path):
     from panelsearch.worker import run_bounded
 
@@ -467,6 +471,7 @@ def snapshot(*folders):
     return [{p.name: p.read_bytes() for p in folder.iterdir()} for folder in folders]
 
 
+@pytest.mark.slow
 def test_library_refuses_a_bomb_alone_and_stays_unchanged(library, tmp_path):
     corpus, index = library
     before = snapshot(corpus, index)
@@ -573,6 +578,7 @@ def test_warnings_are_capped():
     assert len(doc.warnings) == config.MAX_WARNINGS and doc.warnings[-1].startswith("... and ")
 
 
+@pytest.mark.slow
 def test_the_worker_reports_its_own_peak_not_its_parents(seed_path):
     # ru_maxrss carries a parent's peak over fork and exec: in a full test run (torch loaded, ~2 GB)
     # every child "used" 2 GB. The worker reads its own high-water mark instead.

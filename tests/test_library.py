@@ -154,6 +154,7 @@ def test_refusal_carries_the_line(library, incoming):
     assert (refused.line, refused.message) == (7, "broken.md:7: question 2: speaker tag 'SK:' has no answer text after it")
 
 
+@pytest.mark.slow
 def test_batch_adds_good_files_and_refuses_bad_ones(library, incoming):
     corpus, index = library
     (incoming / "good.txt").write_text(small_qa(1))
@@ -166,6 +167,7 @@ def test_batch_adds_good_files_and_refuses_bad_ones(library, incoming):
     assert sorted(p.name for p in corpus.iterdir()) == sorted([SEED_NAME, "good.txt"])
 
 
+@pytest.mark.slow
 def test_duplicates_within_one_batch(library, incoming):
     (incoming / "one.txt").write_text(small_qa(1))
     (incoming / "two.txt").write_text(small_qa(1))

@@ -48,6 +48,7 @@ def test_dev_set_is_big_and_varied():
     assert len(ids) == len(set(ids)) and {f"d{n:03d}" for n in range(1, 74)} <= set(ids)  # the first 73 kept
 
 
+@pytest.mark.slow
 def test_graded_units_exist_in_the_seed(searcher):
     for q in load_queries():
         for r in q["relevant"]:
@@ -257,6 +258,7 @@ def test_long_query_gets_a_notice(searcher):
 
 
 # -- the eval command --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_eval_json_keeps_its_keys_and_adds_the_halves(built_index, capsys):
     from panelsearch.cli import main
 
@@ -269,6 +271,7 @@ def test_eval_json_keeps_its_keys_and_adds_the_halves(built_index, capsys):
     assert set(report["halves"]["bm25"]) == set(SPLITS)
 
 
+@pytest.mark.slow
 def test_eval_text_and_a_set_without_halves(built_index, tmp_path, capsys):
     from panelsearch.cli import main
 

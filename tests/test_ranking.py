@@ -127,6 +127,7 @@ def test_results_keep_confidence_and_low_confidence_together():
         SearchResult("q", False, confidence="maybe")
 
 
+@pytest.mark.slow
 def test_confidence_in_search_and_compare_json(built_index, capsys):
     from panelsearch.cli import main
 

@@ -116,6 +116,7 @@ def test_a_store_from_a_newer_version_or_not_sqlite_is_refused_in_one_line(tmp_p
 
 
 # -- limits and bad ids --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_limits_are_refused_cleanly(store, monkeypatch):
     with pytest.raises(UsageError, match=f"at most {MAX_TITLE_CHARS}"):
         store.create_pack("x" * (MAX_TITLE_CHARS + 1))
@@ -208,8 +209,9 @@ from panelsearch.pack import PackItem
 from panelsearch.store import Store
 
 folder, pack_id, who, go = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
+(go.parent / f"ready-{who}").touch()  # imported and waiting
 while not go.exists():
-    time.sleep(0.005)
+    time.sleep(0.005)  # polls for the start signal: a wait on state, the sleep is the interval
 store = Store(folder)
 if pack_id == "-":  # first use of a fresh folder by both writers at once
     print(store.create_pack(f"pack of {who}"))
@@ -227,8 +229,11 @@ def _run_writers(folder: Path, pack_id: str, tmp_path: Path) -> list[subprocess.
     go = tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(folder), pack_id, who, str(go)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("AA", "BB")]
-    time.sleep(1.0)  # both started and waiting; then both go at once
-    go.touch()
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{who}").exists() for who in ("AA", "BB")):  # both imported and waiting
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a writer did not start"
+        time.sleep(0.01)  # the polling interval, not a wait
+    go.touch()  # then both go at once
     done = []
     for p in procs:
         out, err = p.communicate(timeout=120)
@@ -237,6 +242,7 @@ def _run_writers(folder: Path, pack_id: str, tmp_path: Path) -> list[subprocess.
     return done
 
 
+@pytest.mark.slow
 def test_two_processes_editing_one_pack_lose_nothing(tmp_path):
     folder = tmp_path / "data"
     pid = Store(folder).create_pack("shared")
@@ -249,6 +255,7 @@ def test_two_processes_editing_one_pack_lose_nothing(tmp_path):
     assert noted == {f"doc:q{n:02d}:{w}:1": f"note by {w}" for n in range(4, 50, 5) for w in ("AA", "BB")}
 
 
+@pytest.mark.slow
 def test_two_processes_making_a_fresh_store_at_once_both_succeed(tmp_path):
     folder = tmp_path / "fresh"
     done = _run_writers(folder, "-", tmp_path)
