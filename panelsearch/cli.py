@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from . import cli_commands as commands
+from .cli_feedback import cmd_feedback
 from .cli_output import shown
 from .cli_pack import cmd_pack
 from .config import DEFAULT_K, Settings
@@ -86,6 +87,8 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--misses", action="store_true", help="list in-scope queries missed at 5")
+    p.add_argument("--feedback", action="store_true", help="instead: how the ranking places the passages readers marked")
+    p.add_argument("--data", type=Path, default=settings.data, help="with --feedback: data folder (default $PANELSEARCH_DATA or ./data)")
 
     p = sub.add_parser("bench", help="search latency: p50/p95 beside the encode + FAISS floor")
     p.add_argument("--index", type=Path, default=settings.index)
@@ -111,6 +114,18 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
         q.add_argument("--data", type=Path, default=settings.data, help="data folder (default $PANELSEARCH_DATA or ./data)")
         if q.prog.split()[-1] != "list":
             q.add_argument("--index", type=Path, default=settings.index, help="library to check the items against")
+
+    p = sub.add_parser("feedback", help="readers' verdicts on passages: list, export as candidate graded queries, clear")
+    marks = p.add_subparsers(dest="feedback_command", required=True, parser_class=_Parser)
+    q = marks.add_parser("list", help="every query readers marked, with the verdicts on each passage")
+    q.add_argument("--json", action="store_true")
+    q = marks.add_parser("export", help="write candidate graded queries (dev set format) for a person to review")
+    q.add_argument("-o", "--output", type=Path, default=None, help="file to write (default or '-': standard output)")
+    q.add_argument("--index", type=Path, default=settings.index, help="library to take the passages' text from")
+    q = marks.add_parser("clear", help="remove every verdict (export and review them first)")
+    q.add_argument("--yes", action="store_true", help="yes, remove them")
+    for q in marks.choices.values():
+        q.add_argument("--data", type=Path, default=settings.data, help="data folder (default $PANELSEARCH_DATA or ./data)")
     return parser
 
 
@@ -146,4 +161,5 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
 
 COMMANDS = {"build": commands.cmd_build, "parse": commands.cmd_parse, "search": commands.cmd_search,
             "compare": commands.cmd_compare, "eval": commands.cmd_eval, "bench": commands.cmd_bench,
-            "add": commands.cmd_add, "remove": commands.cmd_remove, "pack": cmd_pack}
+            "add": commands.cmd_add, "remove": commands.cmd_remove, "pack": cmd_pack,
+            "feedback": cmd_feedback}

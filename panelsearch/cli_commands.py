@@ -135,6 +135,10 @@ def cmd_compare(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    if getattr(args, "feedback", False):  # how the ranking places what readers marked (cli_feedback.py)
+        from .cli_feedback import cmd_eval_feedback
+
+        return cmd_eval_feedback(args)
     from .eval_report import format_halves, format_report
     from .evaluate import DEV_QUERIES, MODES, SPLITS, evaluate, evaluate_halves, load_queries
 
