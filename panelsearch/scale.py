@@ -30,6 +30,7 @@ from .corpus import load_corpus
 from .errors import UsageError
 from .index import passage_embed_text
 from .passages import document_passages, split_sentences
+from .worker import proc_status_bytes
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_TIME_CAP_S = 420.0  # per size, for generating + indexing its vectors
@@ -132,15 +133,8 @@ class VectorSource:
 
 
 def rss_bytes() -> int:
-    """This process's resident memory, from /proc/self/status (0 where there is no /proc)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    """This process's resident memory (0 where there is no /proc)."""
+    return proc_status_bytes("VmRSS") or 0
 
 
 def percentile_ms(seconds: list[float], q: float) -> float:

@@ -123,18 +123,25 @@ def _limit(memory: int, cpu: int) -> None:
         pass
 
 
+def proc_status_bytes(field: str) -> int | None:
+    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), in bytes;
+    None where there is no /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def _peak_rss() -> int:
     """This process's own peak resident memory, in bytes. VmHWM is its memory map's high-water mark;
     ru_maxrss is not: Linux carries it over from the parent through fork and exec, so a child of a
     2 GB process would report 2 GB."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KB
+    peak = proc_status_bytes("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KB
 
 
 def _child(connection, path: str, meta_path: str | None, memory: int, cpu: int) -> None:
