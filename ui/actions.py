@@ -6,6 +6,7 @@ import streamlit as st
 from panelsearch import pack, urlstate
 from panelsearch.config import PAGE_QUERY_MAX_CHARS
 from panelsearch.errors import PanelsearchError
+from panelsearch.feedback import HELPED, Feedback, query_key
 from ui.loading import get_store
 
 
@@ -61,6 +62,34 @@ def edit_pack(action: str, pack_id: str, *args) -> None:
         getattr(get_store(), action)(pack_id, *args)
     except PanelsearchError as err:  # a note over its limit, a pack removed meanwhile
         st.toast(str(err), icon=":material/error:")
+
+
+def give_feedback(feedback: Feedback, query: str, passage_id: str, verdict: str | None) -> None:
+    """A reader's verdict on a result card ("helped" or "not_this"; None takes it back). The id of the
+    row a click made stays in this session (``feedback_given``, keyed by query and passage), so a
+    second click changes that row instead of adding one; the row itself holds nothing about the reader."""
+    given, key = st.session_state.setdefault("feedback_given", {}), feedback_key(query, passage_id)
+    row = given.get(key, (None, None))[0]
+    try:
+        if verdict is None:
+            if row is not None:
+                feedback.withdraw(row)
+            given.pop(key, None)
+            st.toast("Taken back: that verdict is no longer recorded.", icon=":material/undo:")
+            return
+        if row is None or not feedback.change(row, verdict):  # none yet, or cleared since
+            row = feedback.record(query, passage_id, verdict)
+    except PanelsearchError as err:  # the feedback store is full, or the data folder cannot be written
+        st.toast(f"Not recorded: {err}", icon=":material/error:")
+        return
+    given[key] = (row, verdict)
+    st.toast(f"Thank you: recorded that {'this helped' if verdict == HELPED else 'it was not this'}.",
+             icon=":material/check_circle:")
+
+
+def feedback_key(query: str, passage_id: str) -> tuple[str, str]:
+    """Where a card's verdict is kept in the session: the query (case and spacing aside) and the passage."""
+    return query_key(query), passage_id
 
 
 def new_pack() -> None:

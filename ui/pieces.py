@@ -1,13 +1,14 @@
-"""Pieces every view draws: markup, Add buttons, whole answers, the closest questions, cautions."""
+"""Pieces every view draws: markup, Add buttons, feedback buttons, whole answers, the closest questions, cautions."""
 from __future__ import annotations
 
 import streamlit as st
 
 from panelsearch import html, pack, wording
+from panelsearch.feedback import HELPED, NOT_THIS, Feedback
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
-from ui.actions import add_to_pack, show, show_anyway
-from ui.loading import agreement_of
+from ui.actions import add_to_pack, feedback_key, give_feedback, show, show_anyway
+from ui.loading import agreement_of, get_store
 
 
 def markup(text: str) -> None:
@@ -24,6 +25,38 @@ def pack_button_ui(item: pack.PackItem, key: str, label: str = "", about: str = 
         st.button(f"In your pack: {about}", key=key, icon=":material/check:", disabled=True)
     else:
         st.button(label or f"Add to pack: {about}", key=key, icon=":material/add:", on_click=add_to_pack, args=(item,))
+
+
+@st.cache_resource
+def _feedback(folder: str) -> Feedback:
+    return Feedback(folder)
+
+
+def feedback_store() -> Feedback:
+    """Readers' verdicts: the same SQLite file as the saved packs (the page's data folder)."""
+    return _feedback(str(get_store().folder))
+
+
+FEEDBACK_SAID = {HELPED: "Recorded that this helped", NOT_THIS: "Recorded as not this"}
+
+
+def feedback_ui(query: str, passage_id: str, about: str, key: str) -> None:
+    """The "This helped" and "Not this" buttons of one card, each naming its passage ("This helped: SK on Q6");
+    once the reader has said which, the card says so, and they may change it or take it back."""
+    about = html.escape(about)
+    verdict = st.session_state.get("feedback_given", {}).get(feedback_key(query, passage_id), (None, None))[1]
+    store = feedback_store()
+    for value, label, icon in ((HELPED, "This helped", ":material/thumb_up:"),
+                               (NOT_THIS, "Not this", ":material/thumb_down:")):
+        if verdict == value:
+            st.button(f"{FEEDBACK_SAID[value]}: {about}", key=f"{key}-{value}", icon=":material/check:",
+                      disabled=True)
+        else:
+            st.button(f"{'Change to ' + label.lower() if verdict else label}: {about}", key=f"{key}-{value}",
+                      icon=icon, on_click=give_feedback, args=(store, query, passage_id, value))
+    if verdict:
+        st.button(f"Take back: {about}", key=f"{key}-undo", icon=":material/undo:", type="tertiary",
+                  on_click=give_feedback, args=(store, query, passage_id, None))
 
 
 def several(searcher: Searcher) -> bool:

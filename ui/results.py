@@ -9,7 +9,8 @@ from panelsearch.errors import UsageError
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
 from ui.actions import on_query, use_example
-from ui.pieces import agreement_ui, answer_item, caution_ui, closest_list_ui, closest_questions_ui, markup, pack_button_ui, several, whole_question_ui
+from ui.pieces import (agreement_ui, answer_item, caution_ui, closest_list_ui, closest_questions_ui, feedback_ui, markup,
+                       pack_button_ui, several, whole_question_ui)
 
 
 def query_ui(searcher: Searcher, state: urlstate.PageState) -> None:
@@ -59,18 +60,22 @@ def search_view_ui(searcher: Searcher, state: urlstate.PageState, glossary) -> N
     st.caption(html.escape(f"{len(groups)} {unit}{'s' if len(groups) != 1 else ''}{who}{where} for "
                               f"“{state.query}”, best match first."))
     for group in groups:
-        result_card_ui(searcher, group, terms, glossary)
+        result_card_ui(searcher, group, terms, glossary, state.query)
     if result.confidence == "medium" and result.closest_questions:
         st.caption("The questions the panel did answer that come closest:")
         closest_list_ui(searcher, result.closest_questions, glossary, key="search")
 
 
-def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary) -> None:
+def result_card_ui(searcher: Searcher, group: views.QuestionGroup, terms, glossary, query: str) -> None:
     hit = group.best
     with st.container(border=True):
         markup(html.card_html(hit, terms, glossary, extra=group.others_summary(),
                               show_title=several(searcher)))
-        pack_button_ui(pack.PackItem.from_hit(hit), key=f"add-search-{hit.passage_id}")
+        with st.container(horizontal=True):
+            item = pack.PackItem.from_hit(hit)
+            pack_button_ui(item, key=f"add-search-{hit.passage_id}")
+            feedback_ui(query, hit.passage_id, f"{item.speaker_label} on Q{hit.question_number}",
+                        key=f"feedback-search-{hit.passage_id}")
         with st.expander(f"Whole answer to Q{hit.question_number}", icon=":material/article:"):
             question = searcher.catalog.question(hit.source, hit.question_number)
             if question:
