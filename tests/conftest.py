@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from panelsearch.embed import HashEmbedder
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,3 +251,15 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+class CountingEmbedder(HashEmbedder):
+    """The deterministic fake embedder, recording every text it is asked to embed."""
+
+    def __init__(self, dim: int = 64):
+        super().__init__(dim)
+        self.texts: list[str] = []
+
+    def encode(self, texts, batch_size=32):
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size)

@@ -14,21 +14,9 @@ from panelsearch.index import build_index, check_fresh, load_index, passage_embe
 from panelsearch.library import add_documents, add_uploads
 from panelsearch.passages import document_passages
 from panelsearch.search import Searcher
-from tests.conftest import make_markdown, readme_block
+from tests.conftest import CountingEmbedder, make_markdown, readme_block
 
 SEED_NAME = "coproduction-qi-webinar-qa.txt"
-
-
-class CountingEmbedder(HashEmbedder):
-    """The deterministic fake embedder, recording every text it is asked to embed."""
-
-    def __init__(self, dim: int = 64):
-        super().__init__(dim)
-        self.texts: list[str] = []
-
-    def encode(self, texts, batch_size=32):
-        self.texts.extend(texts)
-        return super().encode(texts, batch_size)
 
 
 class BrokenEmbedder(HashEmbedder):
