@@ -5,6 +5,11 @@ leaves the previous index whole; it writes only to a folder that is missing, emp
 of its own. Builds are incremental: a passage or question whose embedded text is unchanged,
 under the same model, takes its vector from the previous index. The manifest records, per
 document, the file and its sha256, its metadata, and how many vectors were reused and embedded.
+
+The library's topics and each speaker's distinctive terms and topics (topics.py) are computed here,
+from the passages and their vectors, and written as topics.json in the same swap as the other
+files. A build whose answers, audience questions and model are those of the previous index reuses
+its topics.json instead of clustering again; the manifest's "topics" record says which it did.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from .index_load import (FILES, FORMAT_VERSION, IndexData, check_fresh, index_st
 from .locks import folder_lock
 from .models import Document, DocumentRecord, Passage, QuestionRecord
 from .passages import document_passages
+from .topics import LibraryTopics, library_topics, topic_inputs
 
 __all__ = ["FILES", "IndexData", "build_index", "check_fresh", "check_index_target", "index_stamp", "is_fresh",
            "load_index", "passage_embed_text", "read_manifest", "write_index"]
@@ -42,21 +48,28 @@ def previous_vectors(index_dir: Path, model_id: str, dim: int) -> tuple[dict[str
 
     A missing, damaged or other-model index just means nothing to reuse: the build embeds everything.
     """
+    cache, built_at, _ = _previous(index_dir, model_id, dim)
+    return cache, built_at
+
+
+def _previous(index_dir: Path, model_id: str, dim: int
+              ) -> tuple[dict[str, np.ndarray], str | None, LibraryTopics | None]:
+    """previous_vectors, and the previous index's stored topics (None if it has none)."""
     try:
-        data = load_index(index_dir)
+        data = load_index(index_dir, for_reuse=True)  # an index of the previous format still has vectors
     except PanelsearchError:  # missing, damaged: nothing to reuse
-        return {}, None
+        return {}, None, None
     if data.manifest.get("model") != model_id or data.manifest.get("dimension") != dim or not data.index.ntotal:
-        return {}, None
+        return {}, None, None
     try:
         vectors = data.index.reconstruct_n(0, data.index.ntotal)
     except RuntimeError:  # an index type that does not keep its vectors
-        return {}, None
+        return {}, None, data.stored_topics
     # Passage texts hold a newline (question, then passage) and question texts never do: no clashes,
     # and the same text under the same model has the same vector anyway.
     cache = {passage_embed_text(p): v for p, v in zip(data.passages, vectors)}
     cache.update({q.question: v for q, v in zip(data.questions, data.question_vectors)})
-    return cache, data.manifest.get("built_at")
+    return cache, data.manifest.get("built_at"), data.stored_topics
 
 
 # Reports how far a build is: progress(stage, done, total), stage "read" (documents) or "embed"
@@ -106,10 +119,16 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True,
     per_doc = [document_passages(doc) for doc in docs]
     passages = [p for ps in per_doc for p in ps]
     questions = [QuestionRecord.of(d, q) for d in docs for q in d.questions]
-    cache, reused_from = previous_vectors(index_dir, embedder.model_id, int(embedder.dim)) if reuse else ({}, None)
+    cache, reused_from, old_topics = _previous(index_dir, embedder.model_id, int(embedder.dim)) if reuse \
+        else ({}, None, None)
+    inputs = topic_inputs(passages, embedder.model_id)
+    if old_topics is not None and old_topics.inputs != inputs:
+        old_topics = None  # other answers, questions or model: cluster again
     texts = [passage_embed_text(p) for p in passages] + [q.question for q in questions]
     vectors, reused = embed_reusing(embedder, texts, cache, progress)
     passage_vectors, question_vectors = vectors[:len(passages)], vectors[len(passages):]
+    topics_started = time.perf_counter()
+    stored = old_topics or library_topics(passages, passage_vectors, embedder.model_id)
     passage_reused, question_reused = reused[:len(passages)], reused[len(passages):]
     records, row = [], 0
     for doc, ps in zip(docs, per_doc):
@@ -129,12 +148,14 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True,
                        "questions_reused": int(question_reused.sum()),
                        "questions_embedded": int((~question_reused).sum()),
                        "reused_from": reused_from},
+        "topics": {"reused": old_topics is not None, "reused_from": reused_from if old_topics is not None else None,
+                   "count": len(stored.topics), "seconds": round(time.perf_counter() - topics_started, 3)},
         "corpus_dir": str(corpus_dir.resolve()),
         "corpus": fingerprint,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": 0.0,
     }
-    write_index(index_dir, manifest, passages, passage_vectors, questions, question_vectors, started)
+    write_index(index_dir, manifest, passages, passage_vectors, questions, question_vectors, started, stored)
     return manifest
 
 
@@ -193,16 +214,26 @@ def document_record(doc: Document, fingerprint: dict[str, str], passages: int, r
 
 
 def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
-                questions: list[QuestionRecord], question_vectors: np.ndarray, started: float) -> None:
-    """Write all files into a temporary folder beside index_dir, then swap it in."""
+                questions: list[QuestionRecord], question_vectors: np.ndarray, started: float,
+                topics: LibraryTopics | None = None) -> None:
+    """Write all files into a temporary folder beside index_dir, then swap it in.
+
+    ``topics``: the library's topics (topics.library_topics), computed here from passages and
+    vectors when not given.
+    """
     index_dir = Path(index_dir)
+    if topics is None:
+        started_topics = time.perf_counter()
+        topics = library_topics(passages, vectors, manifest.get("model", ""))
+        manifest["topics"] = {"reused": False, "reused_from": None, "count": len(topics.topics),
+                              "seconds": round(time.perf_counter() - started_topics, 3)}
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(index_dir.parent):  # one build at a time per index
         check_index_target(index_dir)
         _recover(index_dir)
         _remove_abandoned(index_dir)
         try:
-            _write_and_swap(index_dir, manifest, passages, vectors, questions, question_vectors, started)
+            _write_and_swap(index_dir, manifest, passages, vectors, questions, question_vectors, started, topics)
         except OSError as err:
             raise IndexWriteError(f"could not write the index at {index_dir}: {_why(err)}; "
                                   "the previous index is unchanged") from None
@@ -216,7 +247,8 @@ def _why(err: OSError) -> str:
 
 
 def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], vectors: np.ndarray,
-                    questions: list[QuestionRecord], question_vectors: np.ndarray, started: float) -> None:
+                    questions: list[QuestionRecord], question_vectors: np.ndarray, started: float,
+                    topics: LibraryTopics) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-{os.getpid()}-", dir=index_dir.parent))
     tmp.chmod(0o755)
     try:
@@ -228,6 +260,7 @@ def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], ve
                 f.write(json.dumps(q.to_json(), ensure_ascii=False) + "\n")
         np.save(tmp / "questions.npy", np.ascontiguousarray(question_vectors, dtype=np.float32))
         faiss.write_index(ann.make_faiss(vectors), str(tmp / "passages.faiss"))
+        (tmp / "topics.json").write_bytes(topics_bytes(topics))
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         manifest["files"] = {name: (tmp / name).stat().st_size for name in FILES if name != "manifest.json"}
         manifest["sha256"] = {name: file_sha256(tmp / name) for name in FILES if name != "manifest.json"}
@@ -239,6 +272,11 @@ def _write_and_swap(index_dir: Path, manifest: dict, passages: list[Passage], ve
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def topics_bytes(topics: LibraryTopics) -> bytes:
+    """topics.json as written: the same library gives the same bytes."""
+    return (json.dumps(topics.to_json(), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def _swap_in(tmp: Path, index_dir: Path) -> None:

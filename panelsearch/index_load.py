@@ -6,6 +6,7 @@ index/
   passages.faiss   FAISS inner-product index over normalised passage vectors (cosine)
   questions.jsonl  one audience question per line
   questions.npy    the questions' vectors, same row order
+  topics.json      the library's topics, each speaker's distinctive terms and topics (topics.LibraryTopics)
 
 Reading changes nothing on disk. A reader opens the folder once and reads every file through
 that handle, checking each file's checksum on the very bytes it parses, so it never combines two
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -28,11 +29,16 @@ from . import ann
 from .corpus import corpus_fingerprint, stream_sha256
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .models import DocumentRecord, Passage, QuestionRecord
+from .topics import LibraryTopics, SpeakerKey, Topics
 
-FORMAT_VERSION = 1
+# 2: topics.json is part of the index. An index of format 1 has none: it is refused with a
+# "rebuild it" message (is_fresh says False, so `build --if-stale` rebuilds it), and a build may
+# still take its vectors (load_index(..., for_reuse=True)).
+FORMAT_VERSION = 2
 
 
-FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy")
+FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy", "topics.json")
+FILES_OF_VERSION = {1: FILES[:5], 2: FILES}
 
 
 REBUILD = "rebuild it with: python -m panelsearch build"
@@ -48,6 +54,11 @@ class IndexData:
     questions: list[QuestionRecord]
     question_vectors: np.ndarray
     documents: list[DocumentRecord]
+    # computed at build time (topics.library_topics); empty only for an older index read for reuse
+    topics: Topics = field(default_factory=lambda: Topics([]))
+    speaker_terms: dict[SpeakerKey, list[str]] = field(default_factory=dict)  # (source, initials) -> words
+    speaker_topics: dict[SpeakerKey, list[tuple[str, int]]] = field(default_factory=dict)  # -> (label, answers)
+    stored_topics: LibraryTopics | None = None  # all three as stored, with what they were computed from
 
 
 def moved_aside(index_dir: Path) -> list[tuple[Path, int | None]]:
@@ -129,7 +140,9 @@ def readable_folder(index_dir: Path, wait_s: float = 5.0) -> Path:
 
 
 def read_manifest(index_dir: Path) -> dict:
-    """The manifest of the index at ``index_dir``, checked for what loading relies on."""
+    """The manifest of the index at ``index_dir``, checked for what loading relies on.
+
+    An index of an older format raises CorruptIndexError saying to rebuild it."""
     snapshot = _Snapshot(Path(index_dir))
     try:
         return _read_manifest(snapshot)
@@ -137,7 +150,7 @@ def read_manifest(index_dir: Path) -> dict:
         snapshot.close()
 
 
-def _read_manifest(snapshot: _Snapshot) -> dict:
+def _read_manifest(snapshot: _Snapshot, for_reuse: bool = False) -> dict:
     path = snapshot.path / "manifest.json"
     try:
         with snapshot.open("manifest.json") as f:
@@ -148,10 +161,14 @@ def _read_manifest(snapshot: _Snapshot) -> dict:
         raise CorruptIndexError(f"{path} cannot be read ({err.strerror or err}); {REBUILD}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise CorruptIndexError(f"{path} is damaged ({str(err)[:200]}); {REBUILD}") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version == 1 and not for_reuse:
+        raise CorruptIndexError(f"{path} is from an older version of panelsearch (index format 1, before topics "
+                                f"were stored with the index: it has no topics.json); {REBUILD}")
+    if version not in (FORMAT_VERSION, 1):
         raise CorruptIndexError(f"{path} is from another version of panelsearch; {REBUILD}")
     wrong = [key for key, kind in MANIFEST_FIELDS.items() if not isinstance(manifest.get(key), kind)]
-    expected = set(FILES) - {"manifest.json"}
+    expected = set(FILES_OF_VERSION[version]) - {"manifest.json"}
     if not wrong and not (set(manifest["files"]) == set(manifest["sha256"]) == expected):
         wrong = ["files", "sha256"]  # a manifest that skips a file would skip its checks
     if wrong or not all(isinstance(v, int) for v in manifest["files"].values()):
@@ -174,18 +191,19 @@ def check_fresh(manifest: dict, corpus_dir: Path | None = None, model_id: str | 
         raise StaleIndexError(f"index is stale: corpus changed since it was built ({', '.join(changed)}); {REBUILD}")
 
 
-def load_index(index_dir: Path, attempts: int = 5) -> IndexData:
+def load_index(index_dir: Path, attempts: int = 5, for_reuse: bool = False) -> IndexData:
     """Read an index folder, checking that its files are whole and agree with each other.
 
     The checksums are taken of the very bytes that are parsed. A build that swaps a new index in
     while this reads makes the read start again on the new one; a damaged index raises
-    CorruptIndexError at once.
+    CorruptIndexError at once, naming the file. ``for_reuse`` (a build looking for vectors to
+    reuse) also accepts an index of the previous format, which has no topics.json.
     """
     index_dir = Path(index_dir)
     for attempt in range(attempts):
         snapshot = _Snapshot(index_dir)
         try:
-            return _load(snapshot)
+            return _load(snapshot, for_reuse)
         except CorruptIndexError:
             if attempt + 1 < attempts and snapshot.replaced():
                 continue
@@ -217,12 +235,12 @@ def _read_checked(snapshot: _Snapshot, manifest: dict, name: str):
     return f
 
 
-def _load(snapshot: _Snapshot) -> IndexData:
+def _load(snapshot: _Snapshot, for_reuse: bool = False) -> IndexData:
     index_dir = snapshot.path
-    manifest = _read_manifest(snapshot)
+    manifest = _read_manifest(snapshot, for_reuse)
     files = {}
     try:
-        for name in FILES[1:]:
+        for name in FILES_OF_VERSION[manifest["format_version"]][1:]:
             files[name] = _read_checked(snapshot, manifest, name)
         passages = [Passage(**json.loads(line)) for line in
                     files["passages.jsonl"].read().decode("utf-8").splitlines() if line]
@@ -231,6 +249,7 @@ def _load(snapshot: _Snapshot) -> IndexData:
         # .npy only: np.load would open a zip as .npz
         question_vectors = np.lib.format.read_array(files["questions.npy"], allow_pickle=False)
         index = ann.set_search_params(faiss.read_index(faiss.PyCallbackIOReader(files["passages.faiss"].read)))
+        stored = _read_topics(index_dir, files["topics.json"]) if "topics.json" in files else None
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, RecursionError, json.JSONDecodeError) as err:
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({(str(err).splitlines() or [type(err).__name__])[0]}); {REBUILD}") from None
     finally:
@@ -249,7 +268,23 @@ def _load(snapshot: _Snapshot) -> IndexData:
         documents = [DocumentRecord.from_json(d) for d in manifest.get("documents", [])]
     except ValueError as err:
         raise CorruptIndexError(f"{index_dir / 'manifest.json'} is damaged ({err}); {REBUILD}") from None
-    return IndexData(manifest, passages, index, questions, question_vectors, documents)
+    if stored is None:
+        return IndexData(manifest, passages, index, questions, question_vectors, documents)
+    answers = {(p.source, p.question_number, p.speaker) for p in passages}
+    if set(stored.topics.assignments()) != answers:
+        raise CorruptIndexError(f"index file {index_dir / 'topics.json'} gives topics to other answers than the "
+                                f"passages hold (from another build); {REBUILD}")
+    return IndexData(manifest, passages, index, questions, question_vectors, documents, stored.topics,
+                     stored.speaker_terms, stored.speaker_topics, stored)
+
+
+def _read_topics(index_dir: Path, f) -> LibraryTopics:
+    """topics.json, already checked against the manifest's sha256, parsed (CorruptIndexError naming it)."""
+    try:
+        return LibraryTopics.from_json(json.loads(f.read().decode("utf-8")))
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # json.JSONDecodeError is a ValueError
+        raise CorruptIndexError(f"index file {index_dir / 'topics.json'} is damaged ({str(err)[:200]}); "
+                                f"{REBUILD}") from None
 
 
 def index_stamp(index_dir: Path, corpus_dir: Path) -> tuple:

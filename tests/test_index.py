@@ -30,7 +30,7 @@ def test_manifest_records_the_build(built_index, seed_path):
     assert m["passage_count"] == len(load_index(index).passages)
     assert m["package_version"] and m["built_at"].endswith("Z")
     assert sorted(p.name for p in index.iterdir()) == sorted(
-        ["manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy"])
+        ["manifest.json", "passages.jsonl", "passages.faiss", "questions.jsonl", "questions.npy", "topics.json"])
 
 
 def test_round_trip_vectors_are_normalised(built_index):
