@@ -57,6 +57,8 @@ class Searcher:
         self.sources = self.catalog.sources
         self.speakers = self.catalog.speakers
         self.titles = self.catalog.titles
+        # computed at build time and stored with the index (topics.json): the Topics view and Who's who
+        self.topics, self.speaker_terms, self.speaker_topics = data.topics, data.speaker_terms, data.speaker_topics
         try:  # a read-only view of the index's own vectors: no second copy (1.5 GB at 1M passages)
             self.vectors = ann.stored_vectors(data.index)
         except TypeError:  # an index kind that keeps no plain vectors
