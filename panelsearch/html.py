@@ -154,14 +154,27 @@ def speaker_colour(source: str, speaker: str) -> str:
     return PALETTE[int.from_bytes(digest, "little") % len(PALETTE)]
 
 
-def speaker_badge(source: str, speaker: str, name: str = "") -> str:
+def who_id(source: str, speaker: str) -> str:
+    """The element id of a speaker's Who's who card, which every badge of theirs links to: a hash of
+    (document, initials), so any file name makes a valid id."""
+    return "who-" + hashlib.blake2b(f"{source}\0{speaker}".encode(), digest_size=6).hexdigest()
+
+
+def speaker_badge(source: str, speaker: str, name: str = "", link: bool = True) -> str:
     """A coloured badge: the display name when metadata gives one, else the initials; with a
-    name, hovering shows the initials too."""
+    name, hovering shows the initials too. With ``link``, the badge leads to the speaker's card in
+    Who's who (every view shows the cards; the Topics view holds them in its own section)."""
     colour = speaker_colour(source, speaker)
     if name and name != speaker:
-        return (f'<span class="ps-badge" style="background:{colour}" title="{escape(speaker)}">'
-                f'{escape(name)}</span>')
-    return f'<span class="ps-badge" style="background:{colour}">{escape(speaker)}</span>'
+        badge = (f'<span class="ps-badge" style="background:{colour}" title="{escape(speaker)}">'
+                 f'{escape(name)}</span>')
+    else:
+        badge = f'<span class="ps-badge" style="background:{colour}">{escape(speaker)}</span>'
+    if not link:
+        return badge
+    who = escape(name if name and name != speaker else f"panelist {speaker}")
+    return (f'<a class="ps-who-link" href="#{who_id(source, speaker)}" title="Who\'s who: {who}" '
+            f'aria-label="{who}: who\'s who">{badge}</a>')
 
 
 def doc_html(title: str) -> str:
@@ -263,8 +276,8 @@ def speaker_card_html(card) -> str:
     """Who's who (views.SpeakerCard): badge, name and role, questions answered, topics, distinctive terms."""
     role = f", {escape(card.role)}" if card.role else ""
     topics = "; ".join(f"{escape(label)} ({n})" for label, n in card.topics)
-    return (f'<div class="ps-card ps-who" id="who-{escape(card.source)}-{escape(card.initials)}">'
-            f'<div class="ps-meta">{speaker_badge(card.source, card.initials, card.name)}'
+    return (f'<div class="ps-card ps-who" id="{who_id(card.source, card.initials)}">'
+            f'<div class="ps-meta">{speaker_badge(card.source, card.initials, card.name, link=False)}'
             f'<strong>{escape(card.name)}</strong>{role}</div>'
             + (f'<div class="ps-extra">{escape(card.document)}</div>' if card.document else "")
             + f'<div class="ps-by">Answered {escape(", ".join(f"Q{n}" for n in card.questions))}</div>'

@@ -1,6 +1,7 @@
 """What the page shows: escaping, highlighting (html.py), grouping and compare alignment (views.py),
 links (urlstate.py), the glossary panel."""
 import os
+import re
 import time
 
 import pytest
@@ -173,6 +174,19 @@ def test_speaker_badge_escapes_a_name():
     out = html.speaker_badge("doc", "JB", "<b>Jo</b>")
     assert "<b>" not in out and "&lt;b&gt;Jo" in out
     assert html.speaker_badge("doc", "AC", "AC") == html.speaker_badge("doc", "AC")
+
+
+def test_every_badge_leads_to_its_speakers_card_and_the_card_does_not_link_to_itself():
+    from panelsearch.views import SpeakerCard
+
+    badge = html.speaker_badge("talk 2 (final).docx", "AC", "Alex Chan")
+    target = html.who_id("talk 2 (final).docx", "AC")
+    assert re.fullmatch(r"who-[0-9a-f]{12}", target)  # a valid id whatever the file is called
+    assert f'href="#{target}"' in badge and 'aria-label="Alex Chan: who\'s who"' in badge
+    assert html.who_id("talk", "AC") not in (html.who_id("talk", "SK"), html.who_id("other", "AC"))
+    card = html.speaker_card_html(SpeakerCard("talk 2 (final).docx", "AC", "Alex Chan", "", (1,), (), ()))
+    assert f'id="{target}"' in card and "href=" not in card
+    assert "panelist SK" in html.speaker_badge("doc", "SK")  # no name given: never a guessed one
 
 
 # -- grouping ------------------------------------------------------------------------------------
