@@ -1,5 +1,8 @@
 """The Topics view: what the panel covered, who spoke on what (a speaker × topic chart), and a card
-for each speaker (questions answered, topics, distinctive terms, name and role where given)."""
+for each speaker (questions answered, topics, distinctive terms, name and role where given).
+
+Nothing is computed here: the topics and the speakers' terms and topics are computed when the index
+is built and stored with it (topics.json, read by index_load.py), and the Searcher holds them."""
 from __future__ import annotations
 
 import altair as alt
@@ -7,21 +10,13 @@ import streamlit as st
 
 from panelsearch import html, views, wording
 from panelsearch.search import Searcher
-from panelsearch.topics import speaker_terms, speaker_topics, topics_from_passages
 from ui.actions import show
 from ui.pieces import markup
 
 
-@st.cache_resource(show_spinner="Finding the topics…", max_entries=2)
-def get_topics(_searcher: Searcher, stamp: tuple):
-    """The library's topics (topics.py), computed once per index (``stamp``)."""
-    topics = topics_from_passages(_searcher.passages, _searcher.vectors)
-    answers = [(q.source, q.number, a.speaker, a.text) for q in _searcher.questions for a in q.answers]
-    return topics, speaker_terms(answers), speaker_topics(topics, answers)
-
-
 def topics_view_ui(searcher: Searcher, stamp: tuple, glossary) -> None:
-    topics, terms, spoke_on = get_topics(searcher, stamp)
+    """``stamp`` (the index's) is unused: the searcher, loaded per stamp, carries its own topics."""
+    topics, terms, spoke_on = searcher.topics, searcher.speaker_terms, searcher.speaker_topics
     rows = views.topic_rows(topics, searcher.catalog)
     st.caption(f"The library's answers fall into {wording.plural(len(rows), 'topic')}, found from what the "
                "answers say. Each topic lists its audience questions and who spoke on it.")
