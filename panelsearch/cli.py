@@ -87,6 +87,8 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--misses", action="store_true", help="list in-scope queries missed at 5")
+    p.add_argument("--topics", action="store_true", help="also: the stored topics against the hand grouping (ARI)")
+    p.add_argument("--agreement", action="store_true", help='also: "Both said" against the hand labels (P/R)')
     p.add_argument("--feedback", action="store_true", help="instead: how the ranking places the passages readers marked")
     p.add_argument("--data", type=Path, default=settings.data, help="with --feedback: data folder (default $PANELSEARCH_DATA or ./data)")
 

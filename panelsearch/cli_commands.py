@@ -149,8 +149,14 @@ def cmd_eval(args) -> int:
     report = evaluate_halves(searcher, queries) if split else {
         "results": [evaluate(searcher, queries, mode) for mode in MODES]}
     results = report["results"]
+    perspectives = {}
+    topics, agreement = getattr(args, "topics", False), getattr(args, "agreement", False)
+    if topics or agreement:  # issue #12: the stored topics and "Both said" against hand labels
+        from .perspective_eval import evaluate_perspectives, format_perspectives
+
+        perspectives = evaluate_perspectives(searcher, topics=topics, agreement=agreement)
     if args.json:
-        print(json.dumps({"queries": str(path), **report}, indent=2))
+        print(json.dumps({"queries": str(path), **report, **perspectives}, indent=2))
         return 0
     in_scope = sum(1 for q in queries if q["relevant"])
     print(f"{path.name}: {len(queries)} queries ({in_scope} in scope), units = (question, speaker)")
@@ -166,6 +172,8 @@ def cmd_eval(args) -> int:
         for r in results:
             print(f"\nmissed at 5 by {r['mode']}: " + "; ".join(
                 f"{q} [{half[q]}]" if half.get(q) else q for q in r["misses_at_5"]))
+    if perspectives:
+        print("\n" + format_perspectives(perspectives))
     return 0
 
 
