@@ -1,14 +1,16 @@
-"""Topics and who's who (issue #12 parts 1 and 2): panelsearch/topics.py on the seed's real index."""
+"""Topics and who's who (issue #12 parts 1 and 2): panelsearch/topics.py on the seed's real index, and
+kmeans.py (scikit-learn's k-means and silhouette in numpy) against scikit-learn itself."""
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from panelsearch.kmeans import kmeans, silhouette
 from panelsearch.models import Passage
+from panelsearch.perspective_eval import TOPICS_BY_HAND, hand_assignment, topics_ari
 from panelsearch.text import STOPWORDS
 from panelsearch.topic_labels import LABEL_STOPWORDS
 from panelsearch.topics import (Topics, answers_from_passages, compute_topics, speaker_terms, speaker_topics,
@@ -16,7 +18,7 @@ from panelsearch.topics import (Topics, answers_from_passages, compute_topics, s
 
 from .conftest import seed_plus
 
-HAND = Path(__file__).parent / "data" / "topics_by_hand.json"
+HAND = TOPICS_BY_HAND
 SEED = "coproduction-qi-webinar-qa"
 # Measured on the seed (docs/topics.md): 0.555. The floor leaves room for one answer moving.
 ARI_FLOOR = 0.50
@@ -54,11 +56,6 @@ def seed_topics(seed_answers):
     return compute_topics(answers, vectors, questions)
 
 
-def hand_assignment() -> dict[tuple, int]:
-    data = json.loads(HAND.read_text(encoding="utf-8"))
-    return {(data["source"], n, s): t for t, topic in enumerate(data["topics"]) for n, s in topic["answers"]}
-
-
 def test_the_hand_file_assigns_each_of_the_seeds_20_answers_once(seed_answers):
     data = json.loads(HAND.read_text(encoding="utf-8"))
     listed = [(data["source"], n, s) for topic in data["topics"] for n, s in topic["answers"]]
@@ -92,6 +89,7 @@ def test_topics_agree_with_the_hand_assignment(seed_topics):
     keys = sorted(hand)
     ari = adjusted_rand_score([hand[k] for k in keys], [seed_topics.topic_of(*k) for k in keys])
     assert ari >= ARI_FLOOR, f"adjusted Rand index {ari:.3f} against tests/data/topics_by_hand.json"
+    assert topics_ari(seed_topics)["ari"] == round(ari, 4)  # what `panelsearch eval --topics` reports
     lo, hi = topic_range(20)
     assert lo <= len(seed_topics) <= hi == 7
 
@@ -267,3 +265,43 @@ def test_a_thousand_answers_in_seconds(seed_answers):
     topics = compute_topics(many, noisy)
     assert time.perf_counter() - started < 20  # about 3 s on two shared cores
     assert len(topics) == len(set(topics.labels))
+
+
+# -- kmeans.py is scikit-learn's k-means and silhouette, step for step ------------------------------
+def sklearn_kmeans(x, k, n_init, random_state):
+    from sklearn.cluster import KMeans
+
+    km = KMeans(k, n_init=n_init, random_state=random_state).fit(x)
+    return km.labels_, km.inertia_
+
+
+def test_kmeans_equals_scikit_learn_on_the_seed(seed_answers):
+    from sklearn.metrics import silhouette_score
+
+    x = seed_answers[1].astype(np.float64)
+    dist = np.clip(1.0 - x @ x.T, 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    for k in range(2, 9):
+        for random_state in (0, 1):
+            labels, inertia = kmeans(x, k, 50, random_state)
+            expected, expected_inertia = sklearn_kmeans(x, k, 50, random_state)
+            assert np.array_equal(labels, expected), (k, random_state)
+            assert inertia == pytest.approx(expected_inertia, rel=1e-9)
+            assert silhouette(dist, labels) == silhouette_score(dist, labels, metric="precomputed")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # duplicate points, on purpose
+def test_kmeans_equals_scikit_learn_on_random_data():
+    rng = np.random.default_rng(1)
+    for case in range(60):
+        n, dim = int(rng.integers(3, 90)), int(rng.integers(2, 24))
+        k = int(rng.integers(1, min(n, 10) + 1))
+        x = rng.standard_normal((6, dim))[rng.integers(0, 6, n)] + rng.uniform(0.05, 1.5) * rng.standard_normal((n, dim))
+        if case % 7 == 0:
+            x[: n // 3] = x[0]  # duplicates: clusters left empty are relocated as scikit-learn does
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        n_init, random_state = int(rng.integers(1, 8)), int(rng.integers(0, 1000))
+        labels, inertia = kmeans(x, k, n_init, random_state)
+        expected, expected_inertia = sklearn_kmeans(x, k, n_init, random_state)
+        assert np.array_equal(labels, expected), case
+        assert inertia == pytest.approx(expected_inertia, rel=1e-9, abs=1e-12)
