@@ -46,17 +46,18 @@ def feedback_ui(query: str, passage_id: str, about: str, key: str) -> None:
     about = html.escape(about)
     verdict = st.session_state.get("feedback_given", {}).get(feedback_key(query, passage_id), (None, None))[1]
     store = feedback_store()
-    for value, label, icon in ((HELPED, "This helped", ":material/thumb_up:"),
-                               (NOT_THIS, "Not this", ":material/thumb_down:")):
-        if verdict == value:
-            st.button(f"{FEEDBACK_SAID[value]}: {about}", key=f"{key}-{value}", icon=":material/check:",
-                      disabled=True)
-        else:
-            st.button(f"{'Change to ' + label.lower() if verdict else label}: {about}", key=f"{key}-{value}",
-                      icon=icon, on_click=give_feedback, args=(store, query, passage_id, value))
-    if verdict:
-        st.button(f"Take back: {about}", key=f"{key}-undo", icon=":material/undo:", type="tertiary",
-                  on_click=give_feedback, args=(store, query, passage_id, None))
+    with st.container(horizontal=True, width="content"):  # the two stay side by side where they fit
+        for value, label, icon in ((HELPED, "This helped", ":material/thumb_up:"),
+                                   (NOT_THIS, "Not this", ":material/thumb_down:")):
+            if verdict == value:
+                st.button(f"{FEEDBACK_SAID[value]}: {about}", key=f"{key}-{value}", icon=":material/check:",
+                          disabled=True)
+            else:
+                st.button(f"{'Change to ' + label.lower() if verdict else label}: {about}", key=f"{key}-{value}",
+                          icon=icon, on_click=give_feedback, args=(store, query, passage_id, value))
+        if verdict:
+            st.button(f"Take back: {about}", key=f"{key}-undo", icon=":material/undo:", type="tertiary",
+                      on_click=give_feedback, args=(store, query, passage_id, None))
 
 
 def several(searcher: Searcher) -> bool:
