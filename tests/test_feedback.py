@@ -2,6 +2,7 @@
 file brought up to date, two writers at once, the export for review (which `eval` reads), and how
 the ranking places the marked passages; the `feedback` and `eval --feedback` commands."""
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -342,3 +343,38 @@ def test_eval_reads_the_export_and_ranks_the_marks_with_the_real_pipeline(fb, da
     assert report["queries"] == 2 and report["helped"]["n"] == 2 and report["not_this"]["n"] == 2
     assert all(m["rank"] is None or 1 <= m["rank"] <= 50 for m in report["marks"])
     assert report["helped"]["unit"]["hit@5"] >= 0.5  # AC on Q9 is the pay question's own answer
+
+
+# -- the page (AppTest; the real browser is tests/test_browser_feedback.py) ----------------------
+def feedback_buttons(app) -> dict[str, object]:
+    return {b.label: b for b in app.button if (b.key or "").startswith("feedback-search-")}
+
+
+def test_the_page_records_changes_and_takes_back_a_verdict_and_says_when_it_is_full(built_index, monkeypatch,
+                                                                                   data):
+    from streamlit.testing.v1 import AppTest
+
+    corpus, index = built_index
+    for name, value in {"PANELSEARCH_INDEX": index, "PANELSEARCH_CORPUS": corpus, "PANELSEARCH_DATA": data}.items():
+        monkeypatch.setenv(name, str(value))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    app.text_input(key="w_query").input(PAY).run()
+    labels = list(feedback_buttons(app))
+    first = re.search(r"This helped: (.+ on Q\d+)", labels[0]).group(1)
+    assert labels[:2] == [f"This helped: {first}", f"Not this: {first}"]
+    feedback_buttons(app)[f"This helped: {first}"].click().run()
+    buttons = feedback_buttons(app)
+    assert buttons[f"Recorded that this helped: {first}"].disabled and f"Take back: {first}" in buttons
+    assert [t.value for t in app.toast] == ["Thank you: recorded that this helped."]
+    [mark] = Feedback(data).marks()
+    assert (mark.query, mark.verdict) == (PAY, HELPED)
+    buttons[f"Change to not this: {first}"].click().run()
+    assert [(m.id, m.verdict) for m in Feedback(data).marks()] == [(mark.id, NOT_THIS)]  # the same row
+    feedback_buttons(app)[f"Take back: {first}"].click().run()
+    assert Feedback(data).marks() == [] and f"This helped: {first}" in feedback_buttons(app)
+
+    monkeypatch.setattr(feedback_module, "MAX_FEEDBACK_ROWS", 0)
+    feedback_buttons(app)[f"Not this: {first}"].click().run()
+    assert not app.exception and Feedback(data).marks() == []
+    assert "Not recorded: the feedback store holds 0 verdicts" in app.toast[0].value
+    assert f"Not this: {first}" in feedback_buttons(app)  # nothing shown as recorded
