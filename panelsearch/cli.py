@@ -89,8 +89,10 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
     p.add_argument("--misses", action="store_true", help="list in-scope queries missed at 5")
     p.add_argument("--topics", action="store_true", help="also: the stored topics against the hand grouping (ARI)")
     p.add_argument("--agreement", action="store_true", help='also: "Both said" against the hand labels (P/R)')
-    p.add_argument("--feedback", action="store_true", help="instead: how the ranking places the passages readers marked")
-    p.add_argument("--data", type=Path, default=settings.data, help="with --feedback: data folder (default $PANELSEARCH_DATA or ./data)")
+    p.add_argument("--feedback", action="store_true",
+                   help="instead: how the ranking places the passages readers marked (see: feedback)")
+    p.add_argument("--data", type=Path, default=settings.data,
+                   help="with --feedback: data folder (default $PANELSEARCH_DATA or ./data)")
 
     p = sub.add_parser("bench", help="search latency: p50/p95 beside the encode + FAISS floor")
     p.add_argument("--index", type=Path, default=settings.index)
@@ -117,7 +119,7 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
         if q.prog.split()[-1] != "list":
             q.add_argument("--index", type=Path, default=settings.index, help="library to check the items against")
 
-    p = sub.add_parser("feedback", help="readers' verdicts on passages: list, export as candidate graded queries, clear")
+    p = sub.add_parser("feedback", help="readers' verdicts on passages: list, export for review, clear")
     marks = p.add_subparsers(dest="feedback_command", required=True, parser_class=_Parser)
     q = marks.add_parser("list", help="every query readers marked, with the verdicts on each passage")
     q.add_argument("--json", action="store_true")

@@ -252,7 +252,8 @@ def format_ranks(report: dict) -> str:
     for level in ("passage", "unit"):
         f = h[level]
         mrr = "  -  " if f["MRR"] is None else f"{f['MRR']:.3f}"
-        lines.append(f"  'this helped' by {level:<7}  hit@1 {pct(f['hit@1'])}  hit@{TOP} {pct(f[f'hit@{TOP}'])}  MRR {mrr}")
+        lines.append(f"  'this helped' by {level:<7}  hit@1 {pct(f['hit@1'])}  hit@{TOP} {pct(f[f'hit@{TOP}'])}  "
+                     f"MRR {mrr}")
     lines.append(f"  'not this' passages still in the top {TOP}: {n[f'in_top_{TOP}']} of {n['n']}")
     for r in report["marks"]:
         rank = "-" if r["rank"] is None else r["rank"]

@@ -9,8 +9,8 @@ from panelsearch.errors import UsageError
 from panelsearch.models import QuestionRecord
 from panelsearch.search import Searcher
 from ui.actions import on_query, use_example
-from ui.pieces import (agreement_ui, answer_item, caution_ui, closest_list_ui, closest_questions_ui, feedback_ui, markup,
-                       pack_button_ui, several, whole_question_ui)
+from ui.pieces import (agreement_ui, answer_item, caution_ui, closest_list_ui, closest_questions_ui, feedback_ui,
+                       markup, pack_button_ui, several, whole_question_ui)
 
 
 def query_ui(searcher: Searcher, state: urlstate.PageState) -> None:
