@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 
-from .text import FUNCTION_WORDS, STOPWORDS, stem
+from .text import FUNCTION_WORDS, stem, stopwords
 
 MAX_PHRASE_WORDS = 4  # a name may have four ("National Peer Leadership Network")
 
@@ -42,7 +42,21 @@ make makes making made use used using good great best better able going gone got
 say says said think thinks know knows known feel feels felt seen come comes came bring brings brought
 ask asked asking asks tips tip hi dear amy ms mr dr im ive id dont doesnt isnt cant wont etc vs
 """.split())
-LABEL_STOPWORDS = frozenset(STOPWORDS | FUNCTION_WORDS | _SKLEARN_STOP | _VAGUE)
+
+
+@functools.cache
+def label_stopwords() -> frozenset[str]:
+    """LABEL_STOPWORDS, made on first use: text.stopwords() imports bm25s and scipy (0.1 s), which
+    a process that only builds or reads an index (and so imports this module) need not pay for."""
+    return frozenset(stopwords() | FUNCTION_WORDS | _SKLEARN_STOP | _VAGUE)
+
+
+def __getattr__(name: str):  # topic_labels.LABEL_STOPWORDS, made on first use
+    if name == "LABEL_STOPWORDS":
+        return label_stopwords()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _VERB_CUES = frozenset({"to", "can", "will", "would", "should", "could", "may", "might", "must", "cannot", "we",
                         "you", "they", "i", "he", "she", "it", "also", "not", "do", "does", "did", "please", "who",
                         "which"})
@@ -114,7 +128,8 @@ def _content(word: str) -> int:
         return NOT if word.lower() in {"ok", "hi"} else CONTENT
     low = word.lower().replace("’", "'")
     norm = _norm(word)
-    if len(low) <= 2 or low in LABEL_STOPWORDS or norm in LABEL_STOPWORDS or "'" in low or "/" in low:
+    stop = label_stopwords()
+    if len(low) <= 2 or low in stop or norm in stop or "'" in low or "/" in low:
         return NOT
     if any(c.isdigit() for c in low) or norm.endswith("ly") and norm not in _LY_NOUNS:
         return NOT
