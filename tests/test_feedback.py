@@ -177,8 +177,9 @@ from pathlib import Path
 from panelsearch.feedback import Feedback
 
 folder, who, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+(go.parent / f"ready-{who}").touch()  # imported and waiting
 while not go.exists():
-    time.sleep(0.005)
+    time.sleep(0.005)  # polls for the start signal: a wait on state, the sleep is the interval
 fb = Feedback(folder)
 for n in range(50):
     row = fb.record(f"query {n} by {who}", f"doc:q{n:02d}:{who}:1", "helped")
@@ -192,8 +193,11 @@ def test_two_processes_recording_at_once_into_a_fresh_file_lose_nothing(tmp_path
     folder, go = tmp_path / "fresh", tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(folder), who, str(go)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("AA", "BB")]
-    time.sleep(1.0)  # both started and waiting; then both go at once
-    go.touch()
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{who}").exists() for who in ("AA", "BB")):  # both imported and waiting
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a writer did not start"
+        time.sleep(0.01)  # the polling interval, not a wait
+    go.touch()  # then both go at once
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
