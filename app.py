@@ -19,6 +19,7 @@ from panelsearch.search import Searcher
 from panelsearch.saved import SavedPack
 from ui.actions import show
 from ui.browse import browse_view_ui
+from ui.focus import keep_focus, restore_focus
 from ui.library import library_ui
 from ui.loading import REBUILD, PageSettings, get_glossary, get_searcher, get_store, page_settings
 from ui.packs import pack_view_ui
@@ -189,7 +190,8 @@ def main() -> None:
     query_ui(searcher, state)
     sidebar_ui(searcher, state, speakers, settings)
 
-    tabs = st.tabs(list(urlstate.VIEWS.values()), key="view", on_change="rerun")
+    tabs = st.tabs(list(urlstate.VIEWS.values()), key="view", on_change=keep_focus,
+                   args=("view", "tab"))  # a keyboard user carries on from the tab they chose
     for tab, view in zip(tabs, urlstate.VIEWS):
         if tab.open:
             with tab:
@@ -201,6 +203,7 @@ def main() -> None:
                     VIEWS[view](searcher, state, glossary)
     glossary_ui(glossary, spellings)
     sync_url(current_state(searcher))
+    restore_focus()
 
 
 main()

@@ -7,6 +7,7 @@ from panelsearch import pack, urlstate
 from panelsearch.config import PAGE_QUERY_MAX_CHARS
 from panelsearch.errors import PanelsearchError
 from panelsearch.feedback import HELPED, Feedback, query_key
+from ui.focus import keep_focus
 from ui.loading import get_store
 
 
@@ -38,9 +39,12 @@ def use_example() -> None:
         on_query()
 
 
-def add_to_pack(item: pack.PackItem) -> None:
-    """Add to the open pack, saving a new pack (its id then goes into the address) if none is open."""
+def add_to_pack(item: pack.PackItem, key: str | None = None) -> None:
+    """Add to the open pack, saving a new pack (its id then goes into the address) if none is open.
+    ``key``: the Add button's, which keeps the keyboard focus after the rerun (ui/focus.py)."""
     packs, ss = get_store(), st.session_state
+    if key:
+        keep_focus(key)
     try:
         if not ss.get("pack_id") or packs.pack(ss.pack_id) is None:
             ss.pack_id = packs.create_pack()

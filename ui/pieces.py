@@ -24,7 +24,8 @@ def pack_button_ui(item: pack.PackItem, key: str, label: str = "", about: str = 
     if item.passage_id in st.session_state.get("pack_passages", ()):
         st.button(f"In your pack: {about}", key=key, icon=":material/check:", disabled=True)
     else:
-        st.button(label or f"Add to pack: {about}", key=key, icon=":material/add:", on_click=add_to_pack, args=(item,))
+        st.button(label or f"Add to pack: {about}", key=key, icon=":material/add:", on_click=add_to_pack,
+                  args=(item, key))  # the key: focus stays on this button (ui/focus.py)
 
 
 @st.cache_resource
