@@ -33,7 +33,7 @@ from .index_load import (FILES, FORMAT_VERSION, IndexData, check_fresh, index_st
 from .locks import folder_lock
 from .models import Document, DocumentRecord, Passage, QuestionRecord
 from .passages import document_passages
-from .topics import LibraryTopics, library_topics, topic_inputs
+from .topics_stored import LibraryTopics, library_topics, topic_inputs
 
 __all__ = ["FILES", "IndexData", "build_index", "check_fresh", "check_index_target", "index_stamp", "is_fresh",
            "load_index", "passage_embed_text", "read_manifest", "write_index"]
@@ -218,7 +218,7 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
                 topics: LibraryTopics | None = None) -> None:
     """Write all files into a temporary folder beside index_dir, then swap it in.
 
-    ``topics``: the library's topics (topics.library_topics), computed here from passages and
+    ``topics``: the library's topics (topics_stored.library_topics), computed here from passages and
     vectors when not given.
     """
     index_dir = Path(index_dir)

@@ -6,7 +6,7 @@ index/
   passages.faiss   FAISS inner-product index over normalised passage vectors (cosine)
   questions.jsonl  one audience question per line
   questions.npy    the questions' vectors, same row order
-  topics.json      the library's topics, each speaker's distinctive terms and topics (topics.LibraryTopics)
+  topics.json      the library's topics, each speaker's distinctive terms and topics (topics_stored.py)
 
 Reading changes nothing on disk. A reader opens the folder once and reads every file through
 that handle, checking each file's checksum on the very bytes it parses, so it never combines two
@@ -29,7 +29,8 @@ from . import ann
 from .corpus import corpus_fingerprint, stream_sha256
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .models import DocumentRecord, Passage, QuestionRecord
-from .topics import LibraryTopics, SpeakerKey, Topics
+from .topics import SpeakerKey, Topics
+from .topics_stored import LibraryTopics
 
 # 2: topics.json is part of the index. An index of format 1 has none: it is refused with a
 # "rebuild it" message (is_fresh says False, so `build --if-stale` rebuilds it), and a build may
@@ -54,7 +55,7 @@ class IndexData:
     questions: list[QuestionRecord]
     question_vectors: np.ndarray
     documents: list[DocumentRecord]
-    # computed at build time (topics.library_topics); empty only for an older index read for reuse
+    # computed at build time (topics_stored.library_topics); empty only for an older index read for reuse
     topics: Topics = field(default_factory=lambda: Topics([]))
     speaker_terms: dict[SpeakerKey, list[str]] = field(default_factory=dict)  # (source, initials) -> words
     speaker_topics: dict[SpeakerKey, list[tuple[str, int]]] = field(default_factory=dict)  # -> (label, answers)

@@ -19,7 +19,8 @@ from panelsearch.index import build_index, is_fresh, load_index, read_manifest
 from panelsearch.index_load import FILES, FORMAT_VERSION, REBUILD
 from panelsearch.perspective_eval import agreement_scores, evaluate_perspectives, format_perspectives, topics_ari
 from panelsearch.search import Searcher
-from panelsearch.topics import LibraryTopics, Topics, library_topics, speaker_terms, topics_from_passages
+from panelsearch.topics import Topics, speaker_terms, topics_from_passages
+from panelsearch.topics_stored import LibraryTopics, library_topics
 from tests.conftest import SEED
 
 SOURCE = "coproduction-qi-webinar-qa"
