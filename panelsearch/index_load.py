@@ -163,6 +163,7 @@ def _read_manifest(snapshot: _Snapshot, for_reuse: bool = False) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise CorruptIndexError(f"{path} is damaged ({str(err)[:200]}); {REBUILD}") from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    version = None if isinstance(version, bool) else version  # true == 1 in Python
     if version == 1 and not for_reuse:
         raise CorruptIndexError(f"{path} is from an older version of panelsearch (index format 1, before topics "
                                 f"were stored with the index: it has no topics.json); {REBUILD}")
