@@ -114,6 +114,8 @@ def build_parser(settings: Settings = Settings()) -> argparse.ArgumentParser:
     q.add_argument("id")
     q.add_argument("--format", choices=("docx", "md"), default="docx")
     q.add_argument("-o", "--output", type=Path, default=None, help="file to write ('-': standard output)")
+    q.add_argument("--agreement", action="store_true",
+                   help="add where the panelists agree, for each question two or more answered (uses the model)")
     for q in packs.choices.values():
         q.add_argument("--data", type=Path, default=settings.data, help="data folder (default $PANELSEARCH_DATA or ./data)")
         if q.prog.split()[-1] != "list":

@@ -32,10 +32,10 @@ def cmd_pack(args) -> int:
         from .catalog import Catalog
         from .index_load import load_index
 
-        catalog = Catalog.of(load_index(args.index))
+        catalog, problem = Catalog.of(load_index(args.index)), ""
     except PanelsearchError as err:
-        catalog = None
-        print(f"panelsearch: note: items not checked against a library ({shown(str(err))})", file=sys.stderr)
+        catalog, problem = None, str(err)
+        print(f"panelsearch: note: items not checked against a library ({shown(problem)})", file=sys.stderr)
     if catalog is not None:
         saved = mark_missing(saved, catalog)
     if args.pack_command == "show":
@@ -54,7 +54,8 @@ def cmd_pack(args) -> int:
                 if text:
                     print(shown(f"   {label}: {' '.join(text.split())}"))
         return 0
-    data = render(saved, args.format, catalog)
+    agreements = agreement_groups(saved, catalog, problem, args) if args.agreement else []
+    data = render(saved, args.format, catalog, agreements=agreements)
     if args.output is not None and str(args.output) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -66,3 +67,21 @@ def cmd_pack(args) -> int:
         print(f"panelsearch: note: {gone} passage(s) no longer in the library, written as saved", file=sys.stderr)
     print(shown(f"wrote {out} ({len(saved.items)} passages)"))
     return 0
+
+
+def agreement_groups(saved, catalog, problem: str, args) -> list:
+    """``--agreement``: the agreement groups (agree.py) of the pack's questions that two or more
+    panelists answered, from the library as it is now, with its model."""
+    from .agree import agreements
+    from .embed import load_embedder
+    from .index_load import read_manifest
+    from .pack import several_answered
+
+    if catalog is None:
+        raise PanelsearchError(f"--agreement needs the library the passages come from: {problem}")
+    questions = several_answered([s.item for s in saved.items if not s.missing], catalog)
+    if not questions:
+        print("panelsearch: note: no question in this pack was answered by two or more panelists: "
+              "no agreement section", file=sys.stderr)
+        return []
+    return agreements(questions, load_embedder(read_manifest(args.index)["model"], args.settings))

@@ -112,6 +112,18 @@ def contains(items: list[PackItem], passage_id: str) -> bool:
     return any(i.passage_id == passage_id for i in items)
 
 
+def several_answered(items: list[PackItem], catalog) -> list[QuestionRecord]:
+    """The library's records of the questions ``items`` quote that two or more panelists answered,
+    each once, in pack order: the questions whose agreement groups (agree.agreements) a handout can
+    show. Pass the items the library still holds (not those ``saved.mark_missing`` marks)."""
+    found: dict[tuple[str, int], QuestionRecord] = {}
+    for item in items:
+        record = catalog.question(item.source, item.question_number)
+        if record is not None and len(record.speakers) >= 2:
+            found.setdefault(record.key, record)
+    return list(found.values())
+
+
 def file_name(title: str, when: date, extension: str) -> str:
     """``co-production-in-quality-improvement-discussion-pack-2026-11-26.docx``."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "discussion-pack"

@@ -96,10 +96,12 @@ def mark_missing(saved: SavedPack, library: Mapping[str, Iterable[str] | str]) -
 FORMATS = {"docx": "docx", "md": "md", "markdown": "md", "word": "docx"}
 
 
-def render(saved: SavedPack, fmt: str = "docx", catalog=None, when=None) -> bytes:
+def render(saved: SavedPack, fmt: str = "docx", catalog=None, when=None, agreements=()) -> bytes:
     """The pack as a Word (``docx``) or Markdown (``md``, UTF-8) handout. With the library's
     ``catalog``, speakers get the names and roles its metadata gives, and the glossary knows the
-    terms the library defines; without it, the items' own names and the curated glossary serve."""
+    terms the library defines; without it, the items' own names and the curated glossary serve.
+    ``agreements`` (agree.Agreement, computed by the caller for ``pack.several_answered``'s
+    questions): each of those questions gets a "Where they agree" section."""
     from .glossary import build_glossary
     from .handout import to_docx, to_markdown
 
@@ -111,7 +113,7 @@ def render(saved: SavedPack, fmt: str = "docx", catalog=None, when=None) -> byte
     if catalog is not None:
         texts += [p.text for p in catalog.passages] + [q.question for q in catalog.questions]
         speakers = {(d.source, s.initials): s for d in catalog.documents for s in d.speaker_details}
-    options = {"speakers": speakers, "glossary": build_glossary(texts, only_present=False)}
+    options = {"speakers": speakers, "glossary": build_glossary(texts, only_present=False), "agreements": agreements}
     if FORMATS[fmt] == "docx":
         return to_docx(items, saved.title, when, **options)
     return to_markdown(items, saved.title, when, **options).encode("utf-8")

@@ -1,5 +1,7 @@
-"""Discussion pack: editing it, and writing it out as Markdown and as a Word handout."""
+"""Discussion pack: editing it, and writing it out as Markdown and as a Word handout, with where the
+panelists agree when asked (from the functions, the command line and the page)."""
 import io
+from dataclasses import replace
 from datetime import date
 
 import docx
@@ -7,7 +9,8 @@ import pytest
 from docx.oxml.ns import qn
 
 from panelsearch import pack
-from panelsearch.handout import NOTE_LINES, to_docx, to_markdown
+from panelsearch.agree import Agreement, Pair
+from panelsearch.handout import AGREE_HEADING, NO_PAIRS, NOTE_LINES, to_docx, to_markdown
 from panelsearch.models import Hit, QuestionRecord, Speaker
 
 DAY = date(2026, 11, 26)
@@ -267,3 +270,193 @@ def test_docx_cleans_what_xml_cannot_hold():
     doc = open_docx(to_docx([hostile], "T\x1b[2J", DAY))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "“t ext”" in text and "Note:  a b" in text and "To discuss:  <w:p/>" in text
+
+
+# -- where the panelists agree (issue #12, part 3) -------------------------------------------------
+SOURCE = "coproduction-qi-webinar-qa"
+AGREE_Q9 = Agreement(SOURCE, 9, Q9, ["AC", "SK"],
+                     [Pair("AC", "We pay EBEs for their time.", "SK", "Experts are paid by the *hour* <b>too</b>.", 0.61, 0, 1)],
+                     {"AC": ["There are many different approaches."], "SK": ["Vouchers suit some people."]})
+AGREE_Q5 = Agreement(SOURCE, 5, "Question 5?", ["SK", "AC"], [],
+                     {"SK": ["Time is the barrier."], "AC": []})  # no pairs, and nothing only AC said
+AGREE_Q1 = Agreement(SOURCE, 1, "Question 1?", ["AC", "SK"], [], {"AC": ["Not in the pack."], "SK": []})
+TWO_FROM_Q9 = [item(), item(5, "SK", "Time, resources and staff capacity are inherent barriers."),
+               item(9, "SK", "Vouchers suit some people.", pid=f"{SOURCE}:q09:SK:2")]
+
+
+def test_markdown_has_the_agreement_groups_only_when_given():
+    plain = to_markdown(ITEMS, "Ward 4 meeting", DAY)
+    assert AGREE_HEADING not in plain and "Both said" not in plain and "Only" not in plain
+    md = to_markdown(ITEMS, "Ward 4 meeting", DAY, agreements=[AGREE_Q9, AGREE_Q5, AGREE_Q1])
+    q9 = md[md.index("## 1. "):md.index("## 2. ")]
+    # after the question to discuss, before the lines for notes
+    assert q9.index("**To discuss:**") < q9.index(f"### {AGREE_HEADING}") < q9.index("**Notes**")
+    assert ("**Both said**\n\n- **Panelist AC:** “We pay EBEs for their time.”\\\n"
+            "  **Panelist SK:** “Experts are paid by the \\*hour\\* \\<b\\>too\\</b\\>.”\n") in q9
+    assert "**Only Panelist AC said**\n\n- “There are many different approaches.”\n" in q9
+    assert "**Only Panelist SK said**\n\n- “Vouchers suit some people.”\n" in q9
+    assert "Panelist AC and Panelist SK on question 9, quoted as spoken." in q9 and "not that they disagree" in q9
+    q5 = md[md.index("## 2. "):]
+    assert f"**Both said**\n\n{NO_PAIRS}\n" in q5  # said so, not an empty heading
+    assert "**Only Panelist SK said**\n\n- “Time is the barrier.”" in q5 and "Only Panelist AC said" not in q5
+    assert "Not in the pack." not in md  # a question the pack does not quote
+    assert md.count(f"### {AGREE_HEADING}") == 2
+
+
+def test_a_question_quoted_twice_shows_its_groups_once():
+    md = to_markdown(TWO_FROM_Q9, "M", DAY, agreements=[AGREE_Q9])
+    assert md.count(f"### {AGREE_HEADING}") == 1 and md.count("We pay EBEs for their time.") == 1
+    assert f"*{AGREE_HEADING} on question 9: see 1 above.*" in md[md.index("## 3. "):]
+    doc = open_docx(to_docx(TWO_FROM_Q9, "M", DAY, agreements=[AGREE_Q9]))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts.count(AGREE_HEADING) == 1 and f"{AGREE_HEADING} on question 9: see 1 above." in texts
+
+
+def test_agreement_speakers_are_named_as_everywhere_and_listed_among_who_spoke():
+    named = {(SOURCE, "SK"): Speaker("SK", "Sam Kay", "Improvement lead")}
+    md = to_markdown([item()], "M", DAY, speakers=named, agreements=[AGREE_Q9])
+    assert "## Who spoke\n\n- **Panelist AC**\n- **Sam Kay**, Improvement lead\n" in md  # SK is quoted too
+    assert "**Only Sam Kay said**" in md and "  **Sam Kay:** “Experts are paid" in md
+    assert "Panelist AC and Sam Kay on question 9" in md
+
+
+def test_docx_has_the_agreement_groups_only_when_given():
+    assert AGREE_HEADING not in "\n".join(p.text for p in open_docx(to_docx(ITEMS, "M", DAY)).paragraphs)
+    doc = open_docx(to_docx(ITEMS, "M", DAY, agreements=[AGREE_Q9, AGREE_Q5]))
+    texts = [p.text for p in doc.paragraphs]
+    at = texts.index(AGREE_HEADING)
+    assert texts[at - 1].startswith("To discuss:") and doc.paragraphs[at].style.name == "Heading 2"
+    assert texts[at + 2] == "Both said"
+    # "Both said": a pair a row, side by side, each cell the speaker's name and their sentence
+    pair = doc.tables[0].rows[0].cells
+    assert [c.text for c in pair] == ["Panelist AC\n“We pay EBEs for their time.”",
+                                      "Panelist SK\n“Experts are paid by the *hour* <b>too</b>.”"]
+    only = texts.index("Only Panelist AC said")
+    assert texts[only + 1] == "“There are many different approaches.”"
+    assert doc.paragraphs[only + 1].style.name == "List Bullet"
+    assert "“Vouchers suit some people.”" in texts and NO_PAIRS in texts and "Only Panelist AC said" in texts
+    assert len(doc.tables) == 1  # Q5 has no pairs: no empty table
+    assert texts.index("Notes") > only
+
+
+def test_docx_agreement_xml_is_in_schema_order():
+    """Word refuses ("unreadable content") properties out of schema order: tables' as paragraphs'."""
+    doc = open_docx(to_docx(ITEMS, "M", DAY, agreements=[AGREE_Q9]))
+    tbl_pr = [c.tag for c in doc.tables[0]._tbl.tblPr]
+    assert tbl_pr == [qn("w:tblW"), qn("w:tblCellSpacing"), qn("w:tblLayout"), qn("w:tblLook")]
+    for row in doc.tables[0].rows:
+        assert [c.tag for c in row._tr.trPr] == [qn("w:cantSplit")]
+        for cell in row.cells:
+            assert [c.tag for c in cell._tc.tcPr] == [qn("w:tcW"), qn("w:shd")]
+    order = ["w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:widowControl", "w:numPr",
+             "w:pBdr", "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:outlineLvl", "w:rPr"]
+    rank = {qn(t): n for n, t in enumerate(order)}
+    for p in doc.paragraphs:
+        if p._p.pPr is not None:
+            seen = [rank[c.tag] for c in p._p.pPr if c.tag in rank]
+            assert seen == sorted(seen), p.text
+
+
+def test_agreement_sentences_count_for_the_glossary():
+    agree = Agreement(SOURCE, 5, "Question 5?", ["SK", "AC"], [], {"SK": ["NHS staff help."], "AC": []})
+    md = to_markdown([ITEMS[1]], "M", DAY, glossary=GLOSSARY, agreements=[agree])
+    assert "- **NHS**: National Health Service" in md
+    assert "NHS" not in to_markdown([ITEMS[1]], "M", DAY, glossary=GLOSSARY)
+
+
+def test_several_answered_picks_the_questions_two_or_more_answered(searcher):
+    catalog = searcher.catalog
+    q2 = catalog.question(SOURCE, 2)
+    q9 = catalog.question(SOURCE, 9)
+    assert len(q2.speakers) == 2 and len(q9.speakers) == 1  # the seed: Q2 both, Q9 AC only
+    items = [pack.PackItem.from_passage(p) for p in catalog.answer_passages(SOURCE, 2, "SK")[:1]
+             + catalog.answer_passages(SOURCE, 9, "AC")[:2] + catalog.answer_passages(SOURCE, 2, "AC")[:1]]
+    assert pack.several_answered(items, catalog) == [q2]
+    whole = pack.PackItem.whole_answer(catalog.question(SOURCE, 7), "AC", "…")
+    assert [q.number for q in pack.several_answered([whole, *items], catalog)] == [7, 2]
+    gone = replace(items[0], source="elsewhere")
+    assert pack.several_answered([gone], catalog) == []
+
+
+# -- the same from the command line and the page ----------------------------------------------------
+@pytest.fixture
+def two_answer_pack(searcher, tmp_path):
+    """A saved pack quoting Q2 (SK and AC answered it) and Q9 (AC only), in a data folder of its own."""
+    from panelsearch.store import Store
+
+    catalog = searcher.catalog
+    data = tmp_path / "data"
+    packs = Store(data)
+    pid = packs.create_pack("Qualitative data")
+    packs.add_item(pid, pack.PackItem.from_passage(catalog.answer_passages(SOURCE, 2, "SK")[0]))
+    packs.add_item(pid, pack.PackItem.from_passage(catalog.answer_passages(SOURCE, 9, "AC")[0]))
+    return data, pid
+
+
+def test_cli_exports_the_agreement_groups_when_asked(two_answer_pack, built_index, capsys, tmp_path):
+    from panelsearch.cli import main
+
+    data, pid = two_answer_pack
+    index = str(built_index[1])
+    common = ["--format", "md", "--data", str(data), "--index", index]
+    assert main(["pack", "export", pid, "-o", str(tmp_path / "plain.md"), *common]) == 0
+    assert AGREE_HEADING not in (tmp_path / "plain.md").read_text(encoding="utf-8")
+    assert main(["pack", "export", pid, "-o", str(tmp_path / "agree.md"), "--agreement", *common]) == 0
+    md = (tmp_path / "agree.md").read_text(encoding="utf-8")
+    assert md.count(f"### {AGREE_HEADING}") == 1  # Q2's: AC alone answered Q9
+    section = md[md.index(f"### {AGREE_HEADING}"):md.index("**Notes**")]
+    # the seed's Q2 pair, quoted as the library holds it
+    assert "“Quotes, opinions and emotions can all help to bring data alive.”" in section
+    assert "“Use quotations in your reports" in section and "**Only Panelist SK said**" in section
+    capsys.readouterr()
+    assert main(["pack", "export", pid, "-o", str(tmp_path / "agree.docx"), "--agreement", "--data", str(data),
+                 "--index", index]) == 0
+    doc = open_docx((tmp_path / "agree.docx").read_bytes())
+    assert AGREE_HEADING in [p.text for p in doc.paragraphs] and len(doc.tables) == 1
+
+
+def test_cli_agreement_needs_the_library(two_answer_pack, capsys, tmp_path):
+    from panelsearch.cli import main
+
+    data, pid = two_answer_pack
+    code = main(["pack", "export", pid, "--agreement", "-o", str(tmp_path / "x.md"), "--format", "md",
+                 "--data", str(data), "--index", str(tmp_path / "no-index")])
+    err = capsys.readouterr().err
+    assert code == 1 and "panelsearch: error: --agreement needs the library" in err
+    assert not (tmp_path / "x.md").exists()
+
+
+def test_the_pack_view_offers_the_agreement_for_a_question_two_answered(two_answer_pack, built_index, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    import ui.packs
+    from panelsearch.store import Store
+    from tests.conftest import ROOT
+
+    data, pid = two_answer_pack
+    corpus, index = built_index
+    for name, value in (("PANELSEARCH_DATA", data), ("PANELSEARCH_INDEX", index), ("PANELSEARCH_CORPUS", corpus)):
+        monkeypatch.setenv(name, str(value))
+    real, made = ui.packs.render, []
+    monkeypatch.setattr(ui.packs, "render", lambda *args: made.append(args) or real(*args))
+
+    def opened(pack_id: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.query_params["pack"], at.query_params["view"] = pack_id, "pack"
+        return at.run()
+
+    at = opened(pid)
+    box = at.checkbox(key="w_pack_agree")
+    assert box.label == "Include where the panelists agree" and not box.value and not at.exception
+    assert made and all(args[4] == [] for args in made)  # not asked: no groups in either download
+    made.clear()
+    box.check().run()
+    assert not at.exception and {args[1] for args in made} == {"docx", "md"}
+    md = real(*next(args for args in made if args[1] == "md")).decode("utf-8")
+    assert md.count(f"### {AGREE_HEADING}") == 1 and "“Quotes, opinions and emotions can all help" in md
+
+    # A pack whose questions only one panelist answered is not offered the choice
+    packs = Store(data)
+    only_ac = packs.create_pack("Q9")
+    packs.add_item(only_ac, Store(data).pack(pid).items[1].item)
+    assert not [box for box in opened(only_ac).checkbox if box.key == "w_pack_agree"]

@@ -9,6 +9,7 @@ from panelsearch import handout, html, pack, wording
 from panelsearch.search import Searcher
 from panelsearch.saved import SavedItem, SavedPack, mark_missing, render
 from ui.actions import new_pack, edit_pack
+from ui.loading import agreement_of
 from ui.pieces import markup
 
 
@@ -24,11 +25,12 @@ def pack_view_ui(searcher: Searcher, saved: SavedPack | None, glossary) -> None:
     st.text_input("Title of the handout", key="w_pack_title", max_chars=120, on_change=edit_pack,
                   args=("rename", saved.id, "w_pack_title"))
     today = date.today()
+    agreements = agreement_option_ui(searcher, saved)
     with st.container(horizontal=True):
-        st.download_button("Download Word (.docx)", data=render(saved, "docx", searcher.catalog, today),
+        st.download_button("Download Word (.docx)", data=render(saved, "docx", searcher.catalog, today, agreements),
                            file_name=pack.file_name(saved.title, today, "docx"), mime=handout.DOCX_MIME,
                            icon=":material/description:", type="primary", on_click="ignore", key="dl-docx")
-        st.download_button("Download Markdown (.md)", data=render(saved, "md", searcher.catalog, today),
+        st.download_button("Download Markdown (.md)", data=render(saved, "md", searcher.catalog, today, agreements),
                            file_name=pack.file_name(saved.title, today, "md"), mime="text/markdown",
                            icon=":material/download:", on_click="ignore", key="dl-md")
     st.caption(f"{wording.plural(len(saved.items), 'passage')}, saved. Each comes with its question, speaker and "
@@ -39,6 +41,19 @@ def pack_view_ui(searcher: Searcher, saved: SavedPack | None, glossary) -> None:
         st.button("Empty the pack", icon=":material/delete_sweep:", on_click=edit_pack, args=("clear", saved.id),
                   key="clear-pack")
         st.button("Start a new pack", icon=":material/add_box:", on_click=new_pack, key="new-pack")
+
+
+def agreement_option_ui(searcher: Searcher, saved: SavedPack) -> list:
+    """The choice to add "Where they agree" to the handout, offered when the pack quotes a question two
+    or more panelists answered; the groups (agree.py, with the page's model) when it is chosen."""
+    questions = pack.several_answered([s.item for s in saved.items if not s.missing], searcher.catalog)
+    if not questions:
+        return []
+    if not st.checkbox("Include where the panelists agree", key="w_pack_agree",
+                       help="For each question in the pack that two or more panelists answered: the sentences "
+                            "both of them said, side by side, and what only one said, quoted as spoken."):
+        return []
+    return [a for q in questions if (a := agreement_of(q, searcher.embedder)) is not None]
 
 
 def pack_item_ui(saved: SavedPack, entry: SavedItem, glossary) -> None:
