@@ -108,12 +108,19 @@ def _line(doc, label: str, text: str, *, muted: bool = False, size: float | None
     return p
 
 
-def _cell_fill(cell, fill: str) -> None:
+def _quote_cell(cell) -> None:
+    """A table cell drawn as a quote: shaded, with the accent bar at its left. After w:tcW, in schema
+    order (w:tcBorders, then w:shd): python-docx writes nothing else into a cell's w:tcPr here."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders, bar = OxmlElement("w:tcBorders"), OxmlElement("w:left")
+    for name, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "0"), ("w:color", _ACCENT)):
+        bar.set(qn(name), value)
+    borders.append(bar)
     shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shading)  # last of w:tcPr's children that python-docx writes
+    for name, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", _QUOTE_FILL)):
+        shading.set(qn(name), value)
+    tc_pr.append(borders)
+    tc_pr.append(shading)
 
 
 def _agreed(doc, a: Agreed) -> None:
@@ -127,25 +134,27 @@ def _agreed(doc, a: Agreed) -> None:
     else:
         table = doc.add_table(rows=0, cols=2)
         table.autofit = False
-        spacing = OxmlElement("w:tblCellSpacing")  # white between the shaded cells: two quotes, not one box
-        spacing.set(qn("w:w"), "60")
-        spacing.set(qn("w:type"), "dxa")
-        table._tbl.tblPr.insert_element_before(spacing, "w:tblInd", "w:tblBorders", "w:shd", "w:tblLayout",
-                                               "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
-                                               "w:tblPrChange")
+        # White between the shaded cells (two quotes, not one box), and the bars on the text's margin
+        # (a table otherwise starts a cell margin to its left); in schema order, before w:tblBorders.
+        for tag, width in (("w:tblCellSpacing", "80"), ("w:tblInd", "108")):
+            setting = OxmlElement(tag)
+            setting.set(qn("w:w"), width)
+            setting.set(qn("w:type"), "dxa")
+            table._tbl.tblPr.insert_element_before(setting, "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar",
+                                                   "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
         for pair in a.both:
             row = table.add_row()
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a pair stays on one page
             for cell, (who, said) in zip(row.cells, pair):
-                cell.width = Cm(8.2)
-                _cell_fill(cell, _QUOTE_FILL)
+                cell.width = Cm(8.1)  # two, and the spacing, in the 16.6 cm between the margins
+                _quote_cell(cell)
                 p = cell.paragraphs[0]
                 p.paragraph_format.space_after = Pt(2)
                 name = p.add_run(who)
                 name.bold, name.font.size = True, Pt(9.5)
                 quote = cell.add_paragraph().add_run(f"“{said}”")
                 quote.font.name, quote.font.size = "Georgia", Pt(10.5)
-        doc.add_paragraph().paragraph_format.space_after = Pt(0)  # a table needs a paragraph after it
+        doc.add_paragraph().paragraph_format.space_after = Pt(0)  # a line's space under the pairs
     for label, sentences in a.only:
         _line(doc, label, "").paragraph_format.space_after = Pt(3)
         for n, said in enumerate(sentences):

@@ -343,11 +343,11 @@ def test_docx_agreement_xml_is_in_schema_order():
     """Word refuses ("unreadable content") properties out of schema order: tables' as paragraphs'."""
     doc = open_docx(to_docx(ITEMS, "M", DAY, agreements=[AGREE_Q9]))
     tbl_pr = [c.tag for c in doc.tables[0]._tbl.tblPr]
-    assert tbl_pr == [qn("w:tblW"), qn("w:tblCellSpacing"), qn("w:tblLayout"), qn("w:tblLook")]
+    assert tbl_pr == [qn(t) for t in ("w:tblW", "w:tblCellSpacing", "w:tblInd", "w:tblLayout", "w:tblLook")]
     for row in doc.tables[0].rows:
         assert [c.tag for c in row._tr.trPr] == [qn("w:cantSplit")]
         for cell in row.cells:
-            assert [c.tag for c in cell._tc.tcPr] == [qn("w:tcW"), qn("w:shd")]
+            assert [c.tag for c in cell._tc.tcPr] == [qn("w:tcW"), qn("w:tcBorders"), qn("w:shd")]
     order = ["w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:widowControl", "w:numPr",
              "w:pBdr", "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:outlineLvl", "w:rPr"]
     rank = {qn(t): n for n, t in enumerate(order)}
