@@ -2,8 +2,8 @@
 and the words that set each speaker apart.
 
 Topics are found from the index's own vectors, one per whole answer (a speaker's answer to one
-audience question): k-means (scikit-learn's, ported to numpy in kmeans.py) over the unit vectors, with the number of topics chosen by silhouette
-(cosine) between ceil(sqrt(n/2)) and ceil(sqrt(2n)), from a fixed random state. Each chunk passage
+audience question): k-means (FAISS's, cluster.py) over the unit vectors, with the number of topics
+chosen by silhouette (cosine) between ceil(sqrt(n/2)) and ceil(sqrt(2n)), from a fixed random state. Each chunk passage
 takes its answer's topic. docs/topics.md says why this and not BERTopic (measured: the same clusters,
 306 MB more to install, seconds more to import, and labels that are word lists).
 
@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .kmeans import kmeans, silhouette
+from .cluster import kmeans, restarts, silhouette
 from .models import Passage
 from .topic_labels import RankedPhrase, Stems, Vocabulary, content_stems, phrase_label, overlaps, phrases_in, rank_phrases, shown_form, c_tf_idf
 
@@ -45,7 +45,7 @@ SpeakerKey = tuple[str, str]  # (source, initials): initials are only unique wit
 FORMAT_VERSION = 1
 # Bump when compute_topics, the labeller or speaker_terms would give other output for the same input:
 # a build then recomputes the topics instead of reusing the stored ones (topics_stored.py, index.py).
-METHOD_VERSION = 1
+METHOD_VERSION = 2  # 2: FAISS k-means (cluster.py); a stored topics.json of another version is recomputed
 RANDOM_STATE = 0
 TERMS_PER_TOPIC = 8
 SILHOUETTE_SAMPLE = 2000  # above this many answers, silhouette is estimated on a fixed sample
@@ -209,16 +209,11 @@ def topic_range(n: int) -> tuple[int, int]:
     return min(lo, n - 1), min(hi, n - 1)
 
 
-def _n_init(n: int) -> int:
-    """k-means restarts: many where they are cheap (50 for the seed's 20 answers), 3 from 330 answers on."""
-    return int(min(50, max(3, round(1000 / max(n, 1)))))
-
-
 def _cluster(x: np.ndarray, k: int | None, random_state: int) -> tuple[np.ndarray, dict]:
     """(labels, what was done) for unit vectors x: k-means with k by silhouette unless given.
 
-    kmeans.py is scikit-learn's KMeans and silhouette_score in numpy (the same clusters, without
-    scikit-learn's second of imports at every build).
+    cluster.py runs FAISS's k-means (the clusters scikit-learn's KMeans finds on the seed, without
+    its 1.3 s of imports at every build) and the silhouette score.
     """
     from threadpoolctl import threadpool_limits
 
@@ -228,7 +223,7 @@ def _cluster(x: np.ndarray, k: int | None, random_state: int) -> tuple[np.ndarra
     with threadpool_limits(1):  # one thread: BLAS threads fight over 2 shared cores and gain nothing here
         if k is not None:
             k = max(1, min(int(k), n))
-            return kmeans(x, k, _n_init(n), random_state)[0], {"k": k, "silhouette": None}
+            return kmeans(x, k, restarts(n), random_state)[0], {"k": k, "silhouette": None}
         lo, hi = topic_range(n)
         ks = sorted({round(v) for v in np.linspace(lo, hi, min(MAX_K_TRIED, hi - lo + 1))})
         if n > SILHOUETTE_SAMPLE:
@@ -240,7 +235,7 @@ def _cluster(x: np.ndarray, k: int | None, random_state: int) -> tuple[np.ndarra
         np.fill_diagonal(dist, 0.0)
         best = None
         for kk in ks:
-            labels = kmeans(x, kk, _n_init(n), random_state)[0]
+            labels = kmeans(x, kk, restarts(n), random_state)[0]
             if len(set(labels[rows])) < 2:
                 continue
             score = silhouette(dist, labels[rows])
@@ -272,7 +267,7 @@ def compute_topics(answers: Sequence[AnswerInput], vectors: np.ndarray,
         raise ValueError(f"{len(answers)} answers need a (n, dim) array of {len(answers)} vectors, got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("vectors hold NaN or infinity")
-    method = {"algorithm": "kmeans", "random_state": random_state, "vectors": "whole answers, unit length",
+    method = {"algorithm": "kmeans (faiss)", "random_state": random_state, "vectors": "whole answers, unit length",
               "labels": "c-TF-IDF over phrases of the answers and their questions"}
     digest = answers_sha256(answers)
     if not answers:

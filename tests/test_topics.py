@@ -1,5 +1,5 @@
 """Topics and who's who (issue #12 parts 1 and 2): panelsearch/topics.py on the seed's real index, and
-kmeans.py (scikit-learn's k-means and silhouette in numpy) against scikit-learn itself."""
+cluster.py (FAISS's k-means, a numpy silhouette) against scikit-learn."""
 import json
 import re
 import time
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from panelsearch.kmeans import kmeans, silhouette
+from panelsearch.cluster import kmeans, restarts, silhouette
 from panelsearch.models import Passage
 from panelsearch.perspective_eval import TOPICS_BY_HAND, hand_assignment, topics_ari
 from panelsearch.text import STOPWORDS
@@ -20,7 +20,7 @@ from .conftest import seed_plus
 
 HAND = TOPICS_BY_HAND
 SEED = "coproduction-qi-webinar-qa"
-# Measured on the seed (docs/topics.md): 0.555. The floor leaves room for one answer moving.
+# Measured on the seed (docs/topics.md): 0.539. The floor leaves room for one answer moving.
 ARI_FLOOR = 0.50
 
 SECOND_DOC = """Question Answer
@@ -267,41 +267,43 @@ def test_a_thousand_answers_in_seconds(seed_answers):
     assert len(topics) == len(set(topics.labels))
 
 
-# -- kmeans.py is scikit-learn's k-means and silhouette, step for step ------------------------------
-def sklearn_kmeans(x, k, n_init, random_state):
+# -- cluster.py: FAISS's k-means finds what scikit-learn's finds; the silhouette is scikit-learn's ----
+def test_faiss_kmeans_groups_the_seed_as_tightly_as_scikit_learn_from_any_seed(seed_answers):
     from sklearn.cluster import KMeans
 
-    km = KMeans(k, n_init=n_init, random_state=random_state).fit(x)
-    return km.labels_, km.inertia_
+    x = seed_answers[1].astype(np.float64)
+    n = len(x)
+    for k in range(4, 8):  # the numbers of topics tried for the seed's 20 answers
+        expected = KMeans(k, n_init=50, random_state=0).fit(x)
+        for seed in (0, 1, 2):
+            labels, inertia = kmeans(x, k, restarts(n), seed)
+            # never a worse grouping than scikit-learn's best of 50, beyond a near-tie: at k=7 from
+            # seed 0, FAISS stops in a grouping 0.1% looser (two answers placed otherwise)
+            assert inertia <= expected.inertia_ * 1.01, (k, seed)
 
 
-def test_kmeans_equals_scikit_learn_on_the_seed(seed_answers):
+def test_faiss_kmeans_is_deterministic_and_checks_k():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((60, 16))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    first, second = kmeans(x, 5, 20, 3), kmeans(x, 5, 20, 3)
+    assert np.array_equal(first[0], second[0]) and first[1] == second[1]
+    assert set(first[0]) == set(range(5))
+    with pytest.raises(ValueError, match="k=61"):
+        kmeans(x, 61, 1, 0)
+
+
+def test_silhouette_equals_scikit_learns():
     from sklearn.metrics import silhouette_score
 
-    x = seed_answers[1].astype(np.float64)
-    dist = np.clip(1.0 - x @ x.T, 0.0, None)
-    np.fill_diagonal(dist, 0.0)
-    for k in range(2, 9):
-        for random_state in (0, 1):
-            labels, inertia = kmeans(x, k, 50, random_state)
-            expected, expected_inertia = sklearn_kmeans(x, k, 50, random_state)
-            assert np.array_equal(labels, expected), (k, random_state)
-            assert inertia == pytest.approx(expected_inertia, rel=1e-9)
-            assert silhouette(dist, labels) == silhouette_score(dist, labels, metric="precomputed")
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # duplicate points, on purpose
-def test_kmeans_equals_scikit_learn_on_random_data():
-    rng = np.random.default_rng(1)
-    for case in range(60):
-        n, dim = int(rng.integers(3, 90)), int(rng.integers(2, 24))
-        k = int(rng.integers(1, min(n, 10) + 1))
-        x = rng.standard_normal((6, dim))[rng.integers(0, 6, n)] + rng.uniform(0.05, 1.5) * rng.standard_normal((n, dim))
-        if case % 7 == 0:
-            x[: n // 3] = x[0]  # duplicates: clusters left empty are relocated as scikit-learn does
+    rng = np.random.default_rng(2)
+    for case in range(20):
+        n = int(rng.integers(5, 60))
+        x = rng.standard_normal((n, 8))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        n_init, random_state = int(rng.integers(1, 8)), int(rng.integers(0, 1000))
-        labels, inertia = kmeans(x, k, n_init, random_state)
-        expected, expected_inertia = sklearn_kmeans(x, k, n_init, random_state)
-        assert np.array_equal(labels, expected), case
-        assert inertia == pytest.approx(expected_inertia, rel=1e-9, abs=1e-12)
+        dist = np.clip(1.0 - x @ x.T, 0.0, None)
+        np.fill_diagonal(dist, 0.0)
+        labels = rng.integers(0, int(rng.integers(2, min(n - 1, 8) + 1)), n)
+        if len(set(labels)) < 2:
+            continue
+        assert silhouette(dist, labels) == pytest.approx(silhouette_score(dist, labels, metric="precomputed"), abs=1e-12)
