@@ -23,7 +23,7 @@ from ui.focus import keep_focus, restore_focus
 from ui.library import library_ui
 from ui.loading import REBUILD, PageSettings, get_glossary, get_searcher, get_store, page_settings
 from ui.packs import pack_view_ui
-from ui.perspectives import topics_view_ui
+from ui.perspectives import topics_view_ui, whos_who_ui
 from ui.pieces import markup, several
 from ui.results import compare_view_ui, query_ui, search_view_ui
 from ui.style import CSS
@@ -198,9 +198,11 @@ def main() -> None:
                 if view == "pack":
                     pack_view_ui(searcher, saved, glossary)
                 elif view == "topics":
-                    topics_view_ui(searcher, stamp, glossary)
+                    topics_view_ui(searcher, glossary)
                 else:
                     VIEWS[view](searcher, state, glossary)
+                if view != "topics":
+                    whos_who_ui(searcher, list(state.docs) or None)
     glossary_ui(glossary, spellings)
     sync_url(current_state(searcher))
     restore_focus()

@@ -60,3 +60,24 @@ def test_the_topics_view_lists_topics_a_chart_and_a_card_per_speaker(built_index
     q = next(b for b in at.button if b.label.startswith("Q") and b.key.startswith("topic-"))
     q.click().run()
     assert at.session_state["view"] == "Browse"
+
+
+def test_every_badge_on_a_search_page_leads_to_a_who_s_who_card_on_that_page(built_index, monkeypatch, tmp_path):
+    import re
+
+    at = opened(built_index, monkeypatch, tmp_path, query="how do we pay experts by experience")
+    assert not at.exception and at.session_state["view"] == "Search"
+    page = "\n".join(m.value for m in at.markdown)
+    targets = set(re.findall(r'class="ps-who-link" href="#(who-[0-9a-f]+)"', page))
+    cards = set(re.findall(r'class="ps-card ps-who" id="(who-[0-9a-f]+)"', page))
+    assert targets and targets <= cards  # no badge points nowhere
+    assert page.count('class="ps-card ps-who"') == 2  # AC and SK, once each
+
+
+def test_a_topic_can_be_searched_from_the_topics_view(built_index, monkeypatch, tmp_path):
+    at = opened(built_index, monkeypatch, tmp_path, view="topics")
+    button = next(b for b in at.button if b.key.endswith("-search") and b.key.startswith("topic-"))
+    button.click().run()
+    assert not at.exception
+    assert at.session_state["view"] == "Search" and at.session_state["w_query"]
+    assert 'class="ps-passage"' in "\n".join(m.value for m in at.markdown)  # the label's passages, found

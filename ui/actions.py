@@ -27,8 +27,14 @@ def on_query() -> None:
     if len(query) > PAGE_QUERY_MAX_CHARS:
         st.session_state.w_query = query[:PAGE_QUERY_MAX_CHARS]
         st.session_state.query_cut = True
-    if urlstate.view_key(st.session_state.get("view")) in ("browse", "pack"):
+    if urlstate.view_key(st.session_state.get("view")) in ("browse", "pack", "topics"):
         show("search")
+
+
+def search_for(text: str) -> None:
+    """Search for ``text`` (a topic's label) in the Search view."""
+    st.session_state.w_query = text
+    show("search")
 
 
 def use_example() -> None:
