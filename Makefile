@@ -51,6 +51,7 @@ check: setup
 screenshots: setup browser
 	PANELSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -m browser tests/test_browser.py \
 	  -k "test_search_shows_cards_quickly or test_library_of_two_documents"
+	PANELSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -m browser tests/test_browser_perspectives.py -k laptop
 
 eval: index
 	$(PY) -m panelsearch eval

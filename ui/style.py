@@ -8,6 +8,7 @@ CSS = """<style>
            padding: .08rem .55rem; border-radius: .7rem; line-height: 1.5; vertical-align: .08em}
 .ps-who-link, .ps-who-link:hover {text-decoration: none}
 .ps-who-link:focus-visible {outline: 2px solid #1d4ed8; outline-offset: 2px; border-radius: .7rem}
+.ps-who {margin-bottom: .6rem}
 .ps-who:target {outline: 3px solid #1d4ed8; outline-offset: 2px}
 .ps-rel {font-size: .82rem; opacity: .8}
 .ps-dots {color: #1d4ed8; letter-spacing: .08em; margin-right: .15rem}
