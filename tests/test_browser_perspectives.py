@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING, open_app, screenshot,
+from tests.browser_util import (ARTIFACTS, CHROMIUM, CHROMIUM_MISSING, open_app, screenshot,
                                 streamlit_server, watch_runs)
 
 pytestmark = pytest.mark.browser
@@ -25,20 +25,10 @@ def server(built_index):
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(params=list(SIZES))
-def page(request, chromium, server):
+def page(request, browser, server):
     width, height = SIZES[request.param]
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(90_000)
     watch_runs(page)

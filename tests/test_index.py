@@ -9,7 +9,7 @@ from panelsearch.embed import HashEmbedder
 from panelsearch.errors import IndexMissingError, ParseError, StaleIndexError
 from panelsearch.index import build_index, check_fresh, load_index, read_manifest
 from panelsearch.search import Searcher
-from tests.conftest import make_docx, make_pdf, readme_block
+from tests.conftest import CountingEmbedder, make_docx, make_pdf, readme_block
 
 
 @pytest.fixture
@@ -85,18 +85,6 @@ def test_rebuild_replaces_index(small_corpus, tmp_path):
 
 
 # -- incremental builds and per-document records ----------------------------------------------
-
-class CountingEmbedder(HashEmbedder):
-    """The deterministic fake embedder, recording every text it is asked to embed."""
-
-    def __init__(self, dim: int = 64):
-        super().__init__(dim)
-        self.texts: list[str] = []
-
-    def encode(self, texts, batch_size=32):
-        self.texts.extend(texts)
-        return super().encode(texts, batch_size)
-
 
 def test_manifest_records_each_document(built_index, seed_path):
     import hashlib
