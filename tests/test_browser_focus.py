@@ -126,3 +126,28 @@ def test_a_tab_changed_with_the_keyboard_keeps_the_focus(server, browser):
         assert focus_settled(page, before).endswith(" done"), name
         expect(tab).to_be_focused()
     page.close()
+
+
+@pytest.mark.browser
+def test_an_item_moved_down_in_the_pack_keeps_the_focus_on_its_button(server, browser):
+    page = new_page(browser)
+    open_app(page, server)
+    ask(page, PAY)
+    adds = page.locator("[data-testid=stMain]").get_by_role("button", name=re.compile(r"^Add to pack: "))
+    first = adds.nth(0).inner_text().split("Add to pack: ", 1)[1].strip()
+    for n in (1, 2):
+        with rerun(page):
+            adds.nth(0).click()  # the first Add button still offered: it becomes "In your pack"
+        expect(page.locator("[data-testid=stSidebar]")).to_contain_text(f"Discussion pack: {n} passage")
+    with rerun(page):
+        page.get_by_role("tab", name="Pack").click()
+    down = page.get_by_role("button", name=f"Down: {first}")
+    before = page.evaluate(FOCUS_STATE)
+    down.focus()
+    with rerun(page):
+        page.keyboard.press("Enter")
+    assert focus_settled(page, before).endswith(" done")
+    expect(down).to_be_focused()  # the same item's button, now second and last
+    expect(down).to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_role("button", name=f"Up: {first}")).to_be_enabled()  # it moved: no longer first
+    page.close()

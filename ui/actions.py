@@ -74,6 +74,13 @@ def edit_pack(action: str, pack_id: str, *args) -> None:
         st.toast(str(err), icon=":material/error:")
 
 
+def move_in_pack(pack_id: str, passage_id: str, offset: int, key: str) -> None:
+    """Move an item up (-1) or down (1); the keyboard focus stays on the Up or Down button pressed,
+    which moves with its item."""
+    edit_pack("move_item", pack_id, passage_id, offset)
+    keep_focus(key)
+
+
 def give_feedback(feedback: Feedback, query: str, passage_id: str, verdict: str | None) -> None:
     """A reader's verdict on a result card ("helped" or "not_this"; None takes it back). The id of the
     row a click made stays in this session (``feedback_given``, keyed by query and passage), so a

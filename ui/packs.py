@@ -8,7 +8,7 @@ import streamlit as st
 from panelsearch import handout, html, pack, wording
 from panelsearch.search import Searcher
 from panelsearch.saved import SavedItem, SavedPack, mark_missing, render
-from ui.actions import new_pack, edit_pack
+from ui.actions import edit_pack, move_in_pack, new_pack
 from ui.loading import agreement_of
 from ui.pieces import markup
 
@@ -69,9 +69,10 @@ def pack_item_ui(saved: SavedPack, entry: SavedItem, glossary) -> None:
                       args=("set_prompt", saved.id, item.passage_id, prompt_key))
         with st.container(horizontal=True):
             if count > 1:
-                st.button("Up", key=f"up-{item.passage_id}", icon=":material/arrow_upward:", disabled=n == 1,
-                          on_click=edit_pack, args=("move_item", saved.id, item.passage_id, -1))
-                st.button("Down", key=f"down-{item.passage_id}", icon=":material/arrow_downward:",
-                          disabled=n == count, on_click=edit_pack, args=("move_item", saved.id, item.passage_id, 1))
-            st.button("Remove", key=f"remove-{item.passage_id}", icon=":material/delete:",
+                up, down = f"up-{item.passage_id}", f"down-{item.passage_id}"
+                st.button(f"Up: {who}", key=up, icon=":material/arrow_upward:", disabled=n == 1,
+                          on_click=move_in_pack, args=(saved.id, item.passage_id, -1, up))
+                st.button(f"Down: {who}", key=down, icon=":material/arrow_downward:", disabled=n == count,
+                          on_click=move_in_pack, args=(saved.id, item.passage_id, 1, down))
+            st.button(f"Remove: {who}", key=f"remove-{item.passage_id}", icon=":material/delete:",
                       on_click=edit_pack, args=("remove_item", saved.id, item.passage_id))
