@@ -274,11 +274,14 @@ def topic_html(row, glossary: Mapping[str, str] | None = None) -> str:
 
 def speaker_card_html(card) -> str:
     """Who's who (views.SpeakerCard): badge, name and role, questions answered, topics, distinctive terms."""
-    role = f", {escape(card.role)}" if card.role else ""
+    role = f"<span>{escape(card.role)}</span>" if card.role else ""
     topics = "; ".join(f"{escape(label)} ({n})" for label, n in card.topics)
+    if card.name == f"panelist {card.initials}":  # no name given: the initials, then "panelist AC"
+        badge = f"{speaker_badge(card.source, card.initials, link=False)} <strong>{escape(card.name)}</strong>"
+    else:  # the name, on the badge as everywhere else on the page
+        badge = speaker_badge(card.source, card.initials, card.name, link=False)
     return (f'<div class="ps-who" id="{who_id(card.source, card.initials)}">'
-            f'<div class="ps-meta">{speaker_badge(card.source, card.initials, link=False)}'  # initials; the name follows
-            f'<strong>{escape(card.name)}</strong>{role}</div>'
+            f'<div class="ps-meta">{badge}{role}</div>'
             + (f'<div class="ps-extra">{escape(card.document)}</div>' if card.document else "")
             + f'<div class="ps-by">Answered {escape(", ".join(f"Q{n}" for n in card.questions))}</div>'
             + (f'<div class="ps-by">Spoke most on: {topics}</div>' if topics else "")
