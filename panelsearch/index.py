@@ -33,6 +33,7 @@ from .index_load import (FILES, FORMAT_VERSION, IndexData, check_fresh, index_st
 from .locks import folder_lock
 from .models import Document, DocumentRecord, Passage, QuestionRecord
 from .passages import document_passages
+from .topics import METHOD_VERSION
 from .topics_stored import LibraryTopics, library_topics, topic_inputs
 
 __all__ = ["FILES", "IndexData", "build_index", "check_fresh", "check_index_target", "index_stamp", "is_fresh",
@@ -149,7 +150,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, reuse: bool = True,
                        "questions_embedded": int((~question_reused).sum()),
                        "reused_from": reused_from},
         "topics": {"reused": old_topics is not None, "reused_from": reused_from if old_topics is not None else None,
-                   "count": len(stored.topics), "seconds": round(time.perf_counter() - topics_started, 3)},
+                   "count": len(stored.topics), "seconds": round(time.perf_counter() - topics_started, 3),
+                   "method_version": METHOD_VERSION},
         "corpus_dir": str(corpus_dir.resolve()),
         "corpus": fingerprint,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -226,7 +228,7 @@ def write_index(index_dir: Path, manifest: dict, passages: list[Passage], vector
         started_topics = time.perf_counter()
         topics = library_topics(passages, vectors, manifest.get("model", ""))
         manifest["topics"] = {"reused": False, "reused_from": None, "count": len(topics.topics),
-                              "seconds": round(time.perf_counter() - started_topics, 3)}
+                              "seconds": round(time.perf_counter() - started_topics, 3), "method_version": METHOD_VERSION}
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(index_dir.parent):  # one build at a time per index
         check_index_target(index_dir)

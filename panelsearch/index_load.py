@@ -29,7 +29,7 @@ from . import ann
 from .corpus import corpus_fingerprint, stream_sha256
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .models import DocumentRecord, Passage, QuestionRecord
-from .topics import SpeakerKey, Topics
+from .topics import METHOD_VERSION, SpeakerKey, Topics
 from .topics_stored import LibraryTopics
 
 # 2: topics.json is part of the index. An index of format 1 has none: it is refused with a
@@ -311,8 +311,12 @@ def index_stamp(index_dir: Path, corpus_dir: Path) -> tuple:
 
 
 def is_fresh(index_dir: Path, corpus_dir: Path, model_id: str | None = None) -> bool:
+    """Whether ``build --if-stale`` may skip the build: the index is whole, built from this corpus
+    (and model), and its topics were computed by this version's method (an older index can still be
+    searched; its next build recomputes the topics and reuses the vectors)."""
     try:
-        check_fresh(read_manifest(index_dir), corpus_dir, model_id)
-        return True
+        manifest = read_manifest(index_dir)
+        check_fresh(manifest, corpus_dir, model_id)
     except (IndexMissingError, StaleIndexError, CorruptIndexError):
         return False
+    return (manifest.get("topics") or {}).get("method_version") == METHOD_VERSION

@@ -20,7 +20,7 @@ from panelsearch.index import build_index, is_fresh, load_index, read_manifest
 from panelsearch.index_load import FILES, FORMAT_VERSION, REBUILD
 from panelsearch.perspective_eval import agreement_scores, evaluate_perspectives, format_perspectives, topics_ari
 from panelsearch.search import Searcher
-from panelsearch.topics import Topics, speaker_terms, topics_from_passages
+from panelsearch.topics import METHOD_VERSION, Topics, speaker_terms, topics_from_passages
 from panelsearch.topics_stored import LibraryTopics, library_topics
 from tests.conftest import SEED
 
@@ -69,7 +69,8 @@ def test_topics_json_is_written_with_its_sha256_in_the_manifest(built_index):
     assert "topics.json" in FILES and FORMAT_VERSION == 2 and m["format_version"] == 2
     assert m["sha256"]["topics.json"] == sha256(index / "topics.json")
     assert m["files"]["topics.json"] == (index / "topics.json").stat().st_size
-    assert m["topics"] == {"reused": False, "reused_from": None, "count": 7, "seconds": m["topics"]["seconds"]}
+    assert m["topics"] == {"reused": False, "reused_from": None, "count": 7, "seconds": m["topics"]["seconds"],
+                           "method_version": METHOD_VERSION}
     stored = json.loads((index / "topics.json").read_text(encoding="utf-8"))
     assert stored["inputs"]["model"] == "all-MiniLM-L6-v2" and len(stored["inputs"]["answers_sha256"]) == 64
     assert {(s["source"], s["speaker"]) for s in stored["speakers"]} == {(SOURCE, "AC"), (SOURCE, "SK")}
@@ -256,3 +257,15 @@ def test_eval_cli_prints_the_ari_and_precision_recall(built_index, tmp_path, cap
     assert data["agreement"]["precision"] == pytest.approx(2 / 3, abs=0.001)
     assert main(common + ["--json"]) == 0
     assert not {"topics", "agreement"} & set(json.loads(capsys.readouterr().out))  # only when asked
+
+
+def test_an_index_whose_topics_came_from_an_older_method_is_rebuilt_by_if_stale(built_index, tmp_path):
+    """It can still be searched; `build --if-stale` (make run) recomputes its topics, reusing its vectors."""
+    corpus, index = built_index
+    old = tmp_path / "index"
+    shutil.copytree(index, old)
+    assert is_fresh(old, corpus)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["topics"]["method_version"] = METHOD_VERSION - 1
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert not is_fresh(old, corpus)
